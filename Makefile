@@ -1,0 +1,56 @@
+# ClusterPact: `make run` serves the app with demo data, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test test-fast bench lint lock clean
+
+help:
+	@echo "make run    - set up, migrate, load demo data on first start, serve on http://$(HOST):$(PORT)"
+	@echo "make test   - the whole test suite (set TEST_DATABASE_URL to include PostgreSQL)"
+	@echo "make bench  - benchmarks (figures and ratios)"
+	@echo "make lint   - ruff"
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: export CLUSTERPACT_ENV ?= development
+run: install
+	$(BIN)/flask --app wsgi db-upgrade
+	$(BIN)/flask --app wsgi seed-demo --if-empty
+	@echo
+	@echo "ClusterPact is starting on http://$(HOST):$(PORT)/"
+	@echo "Demo logins (email, role, password):"
+	@cat "$${CLUSTERPACT_INSTANCE:-instance}/demo-logins.txt" 2>/dev/null | sed 's/^/  /' || echo "  (none: the database was not seeded by this checkout)"
+	@echo
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT) --no-debugger --no-reload
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not browser" -x -q
+
+bench: install
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check .
+
+lock: install
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^clusterpact' > requirements.lock.new
+	{ sed -n '1,2p' requirements.lock; cat requirements.lock.new; } > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.lock; rm -f requirements.lock.new
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-output

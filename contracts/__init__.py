@@ -1,0 +1,1 @@
+"""Clause library and agreement rendering, free of any web framework."""

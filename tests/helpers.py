@@ -1,0 +1,40 @@
+"""Test helpers that drive the real services."""
+
+from __future__ import annotations
+
+from workflow.services import partnerships as ps
+from workflow.services.transitions import advance
+
+MAIN_PATH = {
+    "cluster_partnership": ["start_due_diligence", "start_negotiation", "submit_for_review",
+                            "approve", "send_for_signature", "complete"],
+    "nda": ["submit_for_review", "approve", "send_for_signature", "complete"],
+}
+
+
+def party_inputs(eu, counterpart, signatories=True):
+    sig = ("Elena Conti", "Director", "elena@example.org") if signatories else (None, None, None)
+    sig2 = ("Li Wei", "CEO", "li.wei@example.cn") if signatories else (None, None, None)
+    return [ps.PartyInput(eu.id, "lead", *sig), ps.PartyInput(counterpart.id, "counterpart", *sig2)]
+
+
+def prepare_for(session, p, trigger, owner):
+    """Satisfy the data guards that `trigger` checks."""
+    if trigger == "start_negotiation":
+        for item in list(p.checks):
+            ps.set_check(session, owner, p.id, item.item_key, True)
+        for party in list(p.parties):
+            ps.declare_no_background_ip(session, owner, p.id, party.id)
+
+
+def build_partnership(session, owner, legal, eu, counterpart, stage="draft",
+                      agreement_type="collaboration", signatories=True):
+    p = ps.create_partnership(session, owner, "Test partnership", agreement_type,
+                              party_inputs(eu, counterpart, signatories))
+    for trigger in MAIN_PATH[p.workflow_key]:
+        if p.stage == stage:
+            break
+        prepare_for(session, p, trigger, owner)
+        p = advance(session, p.id, trigger, legal if trigger == "approve" else owner)
+    assert p.stage == stage, f"could not walk to {stage}"
+    return p

@@ -1,0 +1,113 @@
+"""advance() against a real database: one audit event per change, nothing on refusal."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from workflow.errors import Conflict, GuardFailed, NotFound, PermissionDenied, TransitionNotAllowed
+from workflow.models import AuditEvent, Partnership
+from workflow.services.transitions import advance
+
+
+def count_events(session, pid):
+    return session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.partnership_id == pid)
+    )
+
+
+def snapshot(database, pid):
+    with database.sessions() as s:
+        p = s.get(Partnership, pid)
+        return p.stage, p.version, p.updated_at, count_events(s, pid)
+
+
+def test_advance_changes_stage_and_writes_exactly_one_audit_event(database, session,
+                                                                    make_partnership):
+    p = make_partnership("draft")
+    before = count_events(session, p.id)
+    owner = p.owner
+    p = advance(session, p.id, "start_due_diligence", owner, comment="Checks start",
+                expected_version=p.version)
+    assert p.stage == "due_diligence"
+    with database.sessions() as fresh:
+        stored = fresh.get(Partnership, p.id)
+        assert stored.stage == "due_diligence"
+        assert stored.version == before + 1
+        events = fresh.scalars(select(AuditEvent).where(AuditEvent.partnership_id == p.id)
+                               .order_by(AuditEvent.id)).all()
+    assert len(events) == before + 1
+    last = events[-1]
+    assert (last.action, last.trigger, last.from_stage, last.to_stage, last.comment) == (
+        "transition", "start_due_diligence", "draft", "due_diligence", "Checks start"
+    )
+    assert last.actor_id == owner.id and last.actor_role == "coordinator"
+    assert last.occurred_at == stored.stage_entered_at
+
+
+@pytest.mark.parametrize("trigger,role,error", [
+    ("approve", "coordinator", TransitionNotAllowed),  # wrong stage
+    ("start_due_diligence", "legal", PermissionDenied),  # wrong role
+    ("withdraw", "coordinator", GuardFailed),  # comment missing
+    ("no_such_step", "coordinator", Exception),
+])
+def test_refused_advance_writes_nothing(database, session, make_partnership, make_user,
+                                        trigger, role, error):
+    p = make_partnership("draft")
+    actor = p.owner if role == "coordinator" else make_user(role)
+    before = snapshot(database, p.id)
+    with pytest.raises(error):
+        advance(session, p.id, trigger, actor, expected_version=p.version)
+    assert snapshot(database, p.id) == before
+
+
+def test_blocked_advance_reports_every_reason_and_writes_nothing(database, session,
+                                                                 make_partnership):
+    p = make_partnership("draft", signatories=False)
+    before = snapshot(database, p.id)
+    with pytest.raises(GuardFailed) as err:
+        advance(session, p.id, "start_due_diligence", p.owner)
+    assert len(err.value.reasons) == 2
+    assert all("signatory" in r for r in err.value.reasons)
+    assert snapshot(database, p.id) == before
+
+
+def test_stale_expected_version_is_a_conflict(database, session, make_partnership):
+    p = make_partnership("draft")
+    before = snapshot(database, p.id)
+    with pytest.raises(Conflict, match="changed since you loaded it"):
+        advance(session, p.id, "start_due_diligence", p.owner, expected_version=p.version - 1)
+    assert snapshot(database, p.id) == before
+
+
+def test_partner_of_another_organisation_gets_not_found(session, make_partnership, make_org,
+                                                        make_user):
+    p = make_partnership("draft")
+    outsider = make_user("partner", organisation=make_org("IN", kind="sme"))
+    with pytest.raises(NotFound):
+        advance(session, p.id, "withdraw", outsider, comment="x")
+
+
+def test_partner_of_a_party_may_not_drive_stages(session, make_partnership, make_user):
+    p = make_partnership("draft")
+    partner = make_user("partner", organisation=p.parties[1].organisation)
+    with pytest.raises(PermissionDenied):
+        advance(session, p.id, "withdraw", partner, comment="x")
+
+
+def test_full_cluster_path_to_active_and_reopen_keeps_history(database, session,
+                                                              make_partnership):
+    p = make_partnership("signing")
+    p = advance(session, p.id, "reopen", p.owner, comment="Counterpart asked for a change")
+    assert p.stage == "negotiation"
+    with database.sessions() as s:
+        triggers = [e.trigger for e in s.scalars(
+            select(AuditEvent).where(AuditEvent.partnership_id == p.id,
+                                     AuditEvent.action == "transition").order_by(AuditEvent.id))]
+    assert triggers == ["start_due_diligence", "start_negotiation", "submit_for_review",
+                        "approve", "send_for_signature", "reopen"]
+
+
+def test_nda_path(session, make_partnership):
+    p = make_partnership("active", agreement_type="nda")
+    assert p.workflow_key == "nda" and p.stage == "active"

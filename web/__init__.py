@@ -1,0 +1,78 @@
+"""The Flask application: `create_app(config)` assembled from small register steps.
+
+web/ is the only package that imports Flask; it parses requests, calls one domain service
+per write and renders templates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the application for `config` (default: from the environment)."""
+    config = config or load_config()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+        instance_path=str(config.INSTANCE_PATH),
+    )
+    app.config.from_object(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from workflow.definitions import registry
+
+    from .db import init_db
+    from .extensions import csrf, login_manager
+
+    registry()  # load and validate every workflow definition at start: fail fast
+    init_db(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import auth, main, partnerships
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(partnerships.bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .templating import init_templating
+
+    init_templating(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from .security import init_security_headers
+
+    init_security_headers(app)
+
+
+def register_errors(app: Flask) -> None:
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import init_cli
+
+    init_cli(app)

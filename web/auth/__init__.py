@@ -1,0 +1,5 @@
+"""Login, logout and the current user."""
+
+from .views import bp
+
+__all__ = ["bp"]

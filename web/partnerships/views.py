@@ -1,0 +1,164 @@
+"""Partnership pages. Each write: validate the form, call one service, flash, redirect."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from workflow import queries
+from workflow.countries import is_eu_eea
+from workflow.definitions import get_workflow
+from workflow.engine import available_transitions
+from workflow.errors import ValidationFailed
+from workflow.services import partnerships as svc
+from workflow.services.transitions import advance
+
+from ..db import get_db
+from .forms import (
+    CheckForm,
+    DeclareNoneForm,
+    PartnershipForm,
+    PartyForm,
+    TransitionForm,
+)
+
+bp = Blueprint("partnerships", __name__, url_prefix="/partnerships")
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every partnership page needs a logged-in user."""
+
+
+@bp.get("/")
+def index():
+    page = queries.list_partnerships(
+        get_db(), current_user, request.args.get("page", 1, type=int)
+    )
+    return render_template("partnerships/index.html", page=page)
+
+
+def _org_choices(eu: bool):
+    return [
+        SelectChoice(o.id, f"{o.name} ({o.country})")
+        for o in queries.organisations(get_db())
+        if is_eu_eea(o.country) == eu
+    ]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    form = PartnershipForm()
+    form.lead_org.choices = _org_choices(eu=True)
+    form.counterpart_org.choices = _org_choices(eu=False)
+    if form.validate_on_submit():
+        parties = [
+            svc.PartyInput(form.lead_org.data, "lead"),
+            svc.PartyInput(form.counterpart_org.data, "counterpart"),
+        ]
+        try:
+            p = svc.create_partnership(
+                get_db(), current_user, form.title.data, form.agreement_type.data, parties,
+                sector=form.sector.data, start_date=form.start_date.data,
+                end_date=form.end_date.data,
+            )
+        except ValidationFailed as exc:
+            _attach_errors(form, exc)
+        else:
+            flash(f"{p.reference} created.", "success")
+            return redirect(url_for(".detail", partnership_id=p.id))
+    return render_template("partnerships/new.html", form=form), (422 if form.errors else 200)
+
+
+@bp.get("/<int:partnership_id>")
+def detail(partnership_id: int):
+    db = get_db()
+    p = queries.get_partnership(db, current_user, partnership_id)
+    return render_template(
+        "partnerships/detail.html",
+        p=p,
+        workflow=get_workflow(p.workflow_key),
+        options=available_transitions(p, current_user),
+        events=queries.history(db, p.id),
+        transition_form=TransitionForm(expected_version=p.version),
+        check_form=CheckForm(expected_version=p.version),
+        none_form=DeclareNoneForm(expected_version=p.version),
+    )
+
+
+@bp.post("/<int:partnership_id>/transitions/<trigger>")
+def transition(partnership_id: int, trigger: str):
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        abort(400, "The form was incomplete; reload the page and try again.")
+    p = advance(
+        get_db(), partnership_id, trigger, current_user,
+        comment=form.comment.data, expected_version=form.expected_version.data,
+    )
+    flash(f"{p.reference} is now in stage '{get_workflow(p.workflow_key).state(p.stage).label}'.",
+          "success")
+    return redirect(url_for(".detail", partnership_id=p.id))
+
+
+@bp.route("/<int:partnership_id>/parties/<int:party_id>", methods=["GET", "POST"])
+def edit_party(partnership_id: int, party_id: int):
+    db = get_db()
+    p = queries.get_partnership(db, current_user, partnership_id)
+    party = next((x for x in p.parties if x.id == party_id), None)
+    if party is None:
+        abort(404)
+    form = PartyForm(obj=party, expected_version=p.version)
+    form.organisation_id.choices = [
+        SelectChoice(party.organisation_id, party.organisation.name)
+    ]
+    if form.validate_on_submit():
+        data = svc.PartyInput(
+            party.organisation_id, form.role.data, form.signatory_name.data,
+            form.signatory_title.data, form.signatory_email.data,
+        )
+        try:
+            svc.update_party(db, current_user, partnership_id, party_id, data,
+                             expected_version=form.expected_version.data)
+        except ValidationFailed as exc:
+            _attach_errors(form, exc)
+        else:
+            flash("Party saved.", "success")
+            return redirect(url_for(".detail", partnership_id=partnership_id) + "#parties")
+    return render_template("partnerships/party.html", form=form, p=p, party=party), (
+        422 if form.errors else 200
+    )
+
+
+@bp.post("/<int:partnership_id>/checks/<item_key>")
+def set_check(partnership_id: int, item_key: str):
+    form = CheckForm()
+    if not form.validate_on_submit():
+        abort(400, "The form was incomplete; reload the page and try again.")
+    svc.set_check(get_db(), current_user, partnership_id, item_key, form.done.data,
+                  form.note.data, expected_version=form.expected_version.data)
+    flash("Due-diligence item saved.", "success")
+    return redirect(url_for(".detail", partnership_id=partnership_id) + "#due-diligence")
+
+
+@bp.post("/<int:partnership_id>/parties/<int:party_id>/background-none")
+def declare_none(partnership_id: int, party_id: int):
+    form = DeclareNoneForm()
+    if not form.validate_on_submit():
+        abort(400, "The form was incomplete; reload the page and try again.")
+    svc.declare_no_background_ip(get_db(), current_user, partnership_id, party_id,
+                                 none=form.none.data, expected_version=form.expected_version.data)
+    flash("Background-IP declaration saved.", "success")
+    return redirect(url_for(".detail", partnership_id=partnership_id) + "#parties")
+
+
+def _attach_errors(form, exc: ValidationFailed) -> None:
+    for name, message in exc.field_errors.items():
+        field = getattr(form, name.split(".")[-1], None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+    if not exc.field_errors:
+        form.form_errors.append(exc.detail)

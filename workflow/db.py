@@ -1,0 +1,89 @@
+"""Database plumbing: declarative base with named constraints, engines and sessions."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+# Indico's naming convention: every constraint gets a stable name, so Alembic batch
+# migrations on SQLite keep CHECK constraints and PostgreSQL diffs stay readable.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+WRITE_OPTION = "clusterpact_write"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Turn on WAL, foreign keys and a busy timeout; begin writes as BEGIN IMMEDIATE."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not pysqlite, emit BEGIN (see the SQLite dialect docs).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # Write transactions take the write lock up front (BEGIN IMMEDIATE), so a
+        # read-then-write transaction never fails half-way with "database is locked";
+        # read-only transactions stay deferred and never block each other.
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create an engine with the per-dialect settings this application relies on."""
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            from sqlalchemy.pool import StaticPool
+
+            kwargs.setdefault("poolclass", StaticPool)
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 15})
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    return create_engine(url, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory; objects stay readable after commit (expire_on_commit off)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def begin_write(session: Session) -> None:
+    """Start the write transaction of a service.
+
+    A read transaction already open in this session (e.g. from the login user loader) is
+    ended first: on SQLite a deferred read transaction cannot safely be upgraded to a
+    writer, so every write starts as a fresh BEGIN IMMEDIATE. Objects loaded earlier are
+    expired and reload inside the write transaction, which is what a check-then-write needs.
+    """
+    if session.in_transaction():
+        if session.connection().get_execution_options().get(WRITE_OPTION):
+            return
+        session.rollback()
+    session.connection(execution_options={WRITE_OPTION: True})

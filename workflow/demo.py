@@ -1,0 +1,143 @@
+"""Demo data that looks like the field: real EU clusters, invented counterparts.
+
+Every object is created through the services, so the demo has a real audit trail.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .models import Organisation, utcnow
+from .roles import SYSTEM_ACTOR
+from .services import organisations as orgs
+from .services import partnerships as ps
+from .services import users
+from .services.transitions import advance
+
+# (name, city, country, kind): the clusters are real and public; the rest is invented.
+ORGANISATIONS = [
+    ("bioPmed", "Turin", "IT", "cluster"),
+    ("Lyonbiopole", "Lyon", "FR", "cluster"),
+    ("Norway Health Tech", "Oslo", "NO", "cluster"),
+    ("LITEK - Science and Technology Park of the Institute of Physics", "Vilnius", "LT",
+     "cluster"),
+    ("Biocat", "Barcelona", "ES", "cluster"),
+    ("Valsesia Diagnostica S.r.l.", "Turin", "IT", "sme"),
+    ("Photonique Rhône SAS", "Lyon", "FR", "sme"),
+    ("Baltic Laser Instruments UAB", "Vilnius", "LT", "sme"),
+    ("Shenzhen Qianhai Meditech Co., Ltd.", "Shenzhen", "CN", "sme"),
+    ("Suzhou Lumina Optics Co., Ltd.", "Suzhou", "CN", "sme"),
+    ("Pune Sanjeevani Diagnostics Pvt. Ltd.", "Pune", "IN", "sme"),
+    ("Campinas Fotônica Ltda.", "Campinas", "BR", "sme"),
+    ("Monterrey Salud Digital S.A. de C.V.", "Monterrey", "MX", "sme"),
+    ("Cascade Bioinstruments Inc.", "Seattle", "US", "sme"),
+    ("Tsukuba Precision Imaging K.K.", "Tsukuba", "JP", "sme"),
+    ("Waterloo CareGrid Inc.", "Waterloo", "CA", "sme"),
+    ("Daejeon BioSensing Co., Ltd.", "Daejeon", "KR", "sme"),
+]
+
+# (email, name, role, organisation name or None)
+USERS = [
+    ("coordinator@biopmed.example", "Giulia Bertoletti", "coordinator", "bioPmed"),
+    ("coordinator@lyonbiopole.example", "Thomas Girard", "coordinator", "Lyonbiopole"),
+    ("legal@clusterpact.example", "Ingrid Solberg", "legal", "Norway Health Tech"),
+    ("legal2@clusterpact.example", "Marta Puig", "legal", "Biocat"),
+    ("partner@qianhai-meditech.example", "Chen Jing", "partner",
+     "Shenzhen Qianhai Meditech Co., Ltd."),
+    ("partner@sanjeevani.example", "Ananya Kulkarni", "partner",
+     "Pune Sanjeevani Diagnostics Pvt. Ltd."),
+    ("admin@clusterpact.example", "Platform Administrator", "admin", None),
+]
+
+# (title, agreement type, lead org, counterpart org, sector, target stage)
+PARTNERSHIPS = [
+    ("MAGIA point-of-care diagnostics co-development", "collaboration", "bioPmed",
+     "Shenzhen Qianhai Meditech Co., Ltd.", "diagnostics", "negotiation"),
+    ("LASER-Go Global photonics sensor pilot", "collaboration", "LITEK - Science and "
+     "Technology Park of the Institute of Physics", "Suzhou Lumina Optics Co., Ltd.",
+     "photonics", "due_diligence"),
+    ("CROSS4HEALTH remote monitoring validation", "collaboration", "Norway Health Tech",
+     "Pune Sanjeevani Diagnostics Pvt. Ltd.", "digital health", "legal_review"),
+    ("INNOLABS wearable ECG market entry", "collaboration", "Lyonbiopole",
+     "Campinas Fotônica Ltda.", "medical devices", "draft"),
+    ("Biocat tele-rehabilitation platform", "collaboration", "Biocat",
+     "Monterrey Salud Digital S.A. de C.V.", "digital health", "approved"),
+    ("Microfluidic cartridge evaluation NDA", "nda", "bioPmed",
+     "Cascade Bioinstruments Inc.", "diagnostics", "signing"),
+    ("Optical coherence imaging NNN", "nnn", "Lyonbiopole",
+     "Tsukuba Precision Imaging K.K.", "photonics", "active"),
+    ("Hospital logistics data pilot", "collaboration", "Norway Health Tech",
+     "Waterloo CareGrid Inc.", "digital health", "withdrawn"),
+    ("Biosensor reagent supply NDA", "nda", "Biocat",
+     "Daejeon BioSensing Co., Ltd.", "diagnostics", "legal_review"),
+]
+
+# The triggers that take each workflow from its initial stage to a target stage.
+PATHS = {
+    "cluster_partnership": ["start_due_diligence", "start_negotiation", "submit_for_review",
+                            "approve", "send_for_signature", "complete"],
+    "nda": ["submit_for_review", "approve", "send_for_signature", "complete"],
+}
+LEGAL_TRIGGERS = {"approve"}
+
+
+def is_seeded(session: Session) -> bool:
+    """Tell whether any organisation exists (demo data is loaded only into an empty database)."""
+    return bool(session.scalar(select(func.count()).select_from(Organisation)))
+
+
+def seed(session: Session) -> list[tuple[str, str, str]]:
+    """Load the demo; return (email, role, password) of the demo users."""
+    org_ids = {
+        name: orgs.create_organisation(session, SYSTEM_ACTOR, name, country, kind, city).id
+        for name, city, country, kind in ORGANISATIONS
+    }
+    logins, people = [], {}
+    for email, name, role, org in USERS:
+        password = secrets.token_urlsafe(12)
+        user = users.create_user(session, SYSTEM_ACTOR, email, name, role, password,
+                                 org_ids.get(org) if org else None)
+        people[email] = user
+        logins.append((email, role, password))
+    coordinators = [u for u in people.values() if u.role == "coordinator"]
+    legal = next(u for u in people.values() if u.role == "legal")
+    today = utcnow().date()
+    for i, (title, kind, lead, counterpart, sector, target) in enumerate(PARTNERSHIPS):
+        owner = coordinators[i % len(coordinators)]
+        p = ps.create_partnership(
+            session, owner, title, kind,
+            [_party(org_ids[lead], "lead", lead), _party(org_ids[counterpart], "counterpart",
+                                                         counterpart)],
+            sector=sector, start_date=today - timedelta(days=30 * i),
+            end_date=date(today.year + 3, 12, 31),
+        )
+        _walk(session, p, owner, legal, target)
+    return logins
+
+
+def _party(org_id: int, role: str, org_name: str) -> ps.PartyInput:
+    first = org_name.split()[0].lower().strip(",.")
+    names = {"lead": ("Elena Conti", "Cluster Manager"), "counterpart": ("Li Wei", "CEO")}
+    signatory, title = names[role]
+    return ps.PartyInput(org_id, role, signatory, title, f"signatory@{first}.example")
+
+
+def _walk(session: Session, p, owner, legal, target: str) -> None:
+    """Advance `p` along its workflow's main path until it reaches `target`."""
+    if target == "withdrawn":
+        advance(session, p.id, "withdraw", owner, comment="Counterpart chose another cluster.")
+        return
+    for trigger in PATHS[p.workflow_key]:
+        if p.stage == target:
+            return
+        if trigger == "start_negotiation":
+            for item in list(p.checks):
+                ps.set_check(session, owner, p.id, item.item_key, True, "Checked for the demo.")
+            for party in list(p.parties):
+                ps.declare_no_background_ip(session, owner, p.id, party.id)
+        actor = legal if trigger in LEGAL_TRIGGERS else owner
+        p = advance(session, p.id, trigger, actor)

@@ -1,0 +1,92 @@
+"""Guards: pure functions returning the reasons a transition is blocked ([] = allowed).
+
+Workflow definitions name guards; a name missing here fails validation at load time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from .countries import country_name, is_eu_eea
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    partnership: object
+    actor: object
+    workflow: object
+    comment: str | None
+    now: datetime
+
+
+Guard = Callable[[GuardContext], list[str]]
+GUARDS: dict[str, Guard] = {}
+
+
+def guard(name: str):
+    """Register a guard under `name`."""
+
+    def register(fn: Guard) -> Guard:
+        GUARDS[name] = fn
+        return fn
+
+    return register
+
+
+@guard("eu_party_and_counterpart")
+def eu_party_and_counterpart(ctx: GuardContext) -> list[str]:
+    countries = [p.organisation.country for p in ctx.partnership.parties]
+    reasons = []
+    if not any(is_eu_eea(c) for c in countries):
+        reasons.append("Add at least one party from an EU/EEA country.")
+    if not any(not is_eu_eea(c) for c in countries):
+        reasons.append("Add at least one counterpart from outside the EU/EEA.")
+    return reasons
+
+
+@guard("signatories_complete")
+def signatories_complete(ctx: GuardContext) -> list[str]:
+    return [
+        f"{p.organisation.name}: signatory name, title and email are required."
+        for p in ctx.partnership.parties
+        if not p.has_signatory
+    ]
+
+
+@guard("due_diligence_complete")
+def due_diligence_complete(ctx: GuardContext) -> list[str]:
+    done = {c.item_key for c in ctx.partnership.checks if c.done}
+    return [
+        f"Due diligence: '{item.label}' is not done."
+        for item in ctx.workflow.checklist
+        if item.key not in done
+    ]
+
+
+@guard("background_ip_declared")
+def background_ip_declared(ctx: GuardContext) -> list[str]:
+    return [
+        f"{p.organisation.name} ({country_name(p.organisation.country)}) has not declared its "
+        "background IP (list assets or declare none)."
+        for p in ctx.partnership.parties
+        if not p.background_declared
+    ]
+
+
+@guard("approver_not_owner")
+def approver_not_owner(ctx: GuardContext) -> list[str]:
+    if ctx.actor.id is not None and ctx.actor.id == ctx.partnership.owner_id:
+        return ["The partnership owner cannot approve it; another legal advisor must."]
+    return []
+
+
+@guard("end_date_passed")
+def end_date_passed(ctx: GuardContext) -> list[str]:
+    end: date | None = ctx.partnership.end_date
+    if end is None:
+        return ["The partnership has no end date."]
+    if end >= ctx.now.date():
+        return [f"The end date {end.isoformat()} has not passed."]
+    return []

@@ -1,0 +1,280 @@
+"""Persistent domain objects (plain SQLAlchemy 2.x, no Flask)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base
+from .roles import ASSET_TYPES, ORG_KINDS, PARTY_ROLES, USER_ROLES
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+def _in(column: str, values) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class UTCDateTime(TypeDecorator):
+    """Store naive UTC, return aware UTC, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use workflow.models.utcnow()")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class JSONText(TypeDecorator):
+    """JSON stored as text with sorted keys (portable and stable for hashing)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else json.loads(value)
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ORG_KINDS), name="kind_valid"),
+        CheckConstraint("length(country) = 2", name="country_alpha2"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    city: Mapped[str | None] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.name!r} {self.country}>"
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Part of the login identity; rotating it revokes every session cookie of the user.
+    session_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class ReferenceCounter(Base):
+    """Last reference number handed out per year (CP-2026-0042)."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Partnership(Base):
+    __tablename__ = "partnerships"
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint(
+            "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
+            name="dates_ordered",
+        ),
+        Index("ix_partnerships_stage_updated_at", "stage", "updated_at"),
+        Index("ix_partnerships_owner_id_stage", "owner_id", "stage"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    workflow_key: Mapped[str] = mapped_column(String(60))
+    # The stage is written only by the workflow engine (see `stage` below).
+    _stage: Mapped[str] = mapped_column("stage", String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    agreement_type: Mapped[str] = mapped_column(String(40))
+    sector: Mapped[str | None] = mapped_column(String(80))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[User] = relationship(lazy="joined")
+    parties: Mapped[list[Party]] = relationship(
+        back_populates="partnership",
+        cascade="all, delete-orphan",
+        order_by="Party.id",
+        lazy="selectin",
+    )
+    checks: Mapped[list[DueDiligenceCheck]] = relationship(
+        cascade="all, delete-orphan", order_by="DueDiligenceCheck.id", lazy="selectin"
+    )
+
+    # Every committed change bumps the version; a writer holding an older version loses.
+    __mapper_args__ = {"version_id_col": version}
+
+    @hybrid_property
+    def stage(self) -> str:
+        """The current stage; read-only outside the workflow engine."""
+        return self._stage
+
+    @stage.inplace.expression
+    @classmethod
+    def _stage_expression(cls):
+        return cls._stage
+
+    def touch(self, now: datetime | None = None) -> None:
+        """Mark the partnership changed so its version bumps with the change."""
+        self.updated_at = now or utcnow()
+
+    def __repr__(self) -> str:
+        return f"<Partnership {self.reference} {self._stage} v{self.version}>"
+
+
+class Party(Base):
+    __tablename__ = "parties"
+    __table_args__ = (
+        CheckConstraint(_in("role", PARTY_ROLES), name="role_valid"),
+        UniqueConstraint("partnership_id", "organisation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    signatory_name: Mapped[str | None] = mapped_column(String(120))
+    signatory_title: Mapped[str | None] = mapped_column(String(120))
+    signatory_email: Mapped[str | None] = mapped_column(String(254))
+    # Explicit declaration that the party brings no background IP (Annex 1 stays empty).
+    background_none: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    partnership: Mapped[Partnership] = relationship(back_populates="parties")
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    assets: Mapped[list[BackgroundAsset]] = relationship(
+        back_populates="party",
+        cascade="all, delete-orphan",
+        order_by="BackgroundAsset.id",
+        lazy="selectin",
+    )
+
+    @property
+    def has_signatory(self) -> bool:
+        return bool(self.signatory_name and self.signatory_title and self.signatory_email)
+
+    @property
+    def background_declared(self) -> bool:
+        return self.background_none or bool(self.assets)
+
+
+class BackgroundAsset(Base):
+    """One line of Annex 1: background IP a party brings and the terms of access to it."""
+
+    __tablename__ = "background_assets"
+    __table_args__ = (CheckConstraint(_in("asset_type", ASSET_TYPES), name="asset_type_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    asset_type: Mapped[str] = mapped_column(String(20))
+    identifiers: Mapped[str | None] = mapped_column(String(400))
+    jurisdictions: Mapped[str | None] = mapped_column(String(400))
+    restrictions: Mapped[str | None] = mapped_column(Text)
+    access_implementation: Mapped[str | None] = mapped_column(Text)
+    access_exploitation: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    party: Mapped[Party] = relationship(back_populates="assets")
+
+
+class DueDiligenceCheck(Base):
+    """State of one due-diligence checklist item (items are defined by the workflow)."""
+
+    __tablename__ = "due_diligence_checks"
+    __table_args__ = (UniqueConstraint("partnership_id", "item_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), index=True
+    )
+    item_key: Mapped[str] = mapped_column(String(60))
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """Append-only record of a state change or security-relevant action."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_partnership_id_id", "partnership_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    partnership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="RESTRICT")
+    )
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    actor_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60))
+    trigger: Mapped[str | None] = mapped_column(String(60))
+    from_stage: Mapped[str | None] = mapped_column(String(40))
+    to_stage: Mapped[str | None] = mapped_column(String(40))
+    comment: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSONText)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+    partnership: Mapped[Partnership | None] = relationship()

@@ -1,0 +1,67 @@
+"""Shared steps of every service: load with access check, commit with conflict mapping."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..access import can_view
+from ..db import begin_write
+from ..errors import Conflict, NotFound, PermissionDenied
+from ..models import Partnership
+
+
+@contextmanager
+def write(session: Session):
+    """Run a service body in a write transaction; commit, or roll back on any error."""
+    begin_write(session)
+    try:
+        yield
+        session.commit()
+    except StaleDataError as exc:
+        session.rollback()
+        raise Conflict(
+            "Someone else changed this partnership at the same time. Reload and try again."
+        ) from exc
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"The change conflicts with existing data: {_integrity_hint(exc)}") from exc
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _integrity_hint(exc: IntegrityError) -> str:
+    text = str(exc.orig).lower()
+    if "unique" in text or "duplicate" in text:
+        return "an entry with the same name or key already exists."
+    if "foreign key" in text:
+        return "it refers to something that does not exist or is still in use."
+    return "a database constraint refused it."
+
+
+def load_partnership(session: Session, actor, partnership_id: int) -> Partnership:
+    """Load a partnership the actor may see, fresh from the database, or raise NotFound."""
+    partnership = session.get(Partnership, partnership_id, populate_existing=True)
+    if partnership is None or not can_view(actor, partnership):
+        raise NotFound(f"Partnership {partnership_id} not found.")
+    return partnership
+
+
+def check_version(partnership: Partnership, expected_version: int | None) -> None:
+    """Raise Conflict when the caller edited an older version than the stored one."""
+    if expected_version is not None and partnership.version != expected_version:
+        raise Conflict(
+            f"{partnership.reference} changed since you loaded it "
+            f"(version {expected_version}, now {partnership.version}). Reload and try again.",
+            current_version=partnership.version,
+        )
+
+
+def require_role(actor, *roles: str, doing: str) -> None:
+    """Raise PermissionDenied unless the actor has one of `roles`."""
+    if actor.role not in roles:
+        raise PermissionDenied(f"Your role ({actor.role}) cannot {doing}.")

@@ -1,0 +1,55 @@
+"""Advancing a partnership through its workflow."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..definitions import get_workflow
+from ..effects import EFFECTS
+from ..engine import check_transition, fire
+from ..errors import ValidationFailed
+from ..models import Partnership, utcnow
+from ._base import check_version, load_partnership, write
+
+MAX_COMMENT = 5000
+
+
+def advance(
+    session: Session,
+    partnership_id: int,
+    trigger: str,
+    actor,
+    comment: str | None = None,
+    expected_version: int | None = None,
+    now=None,
+) -> Partnership:
+    """Fire `trigger` on a partnership: checks, stage change, effects and audit in one commit."""
+    comment = (comment or "").strip() or None
+    if comment and len(comment) > MAX_COMMENT:
+        raise ValidationFailed(
+            "Comment too long.", {"comment": f"At most {MAX_COMMENT} characters."}
+        )
+    now = now or utcnow()
+    with write(session):
+        partnership = load_partnership(session, actor, partnership_id)
+        check_version(partnership, expected_version)
+        transition = check_transition(partnership, trigger, actor, comment, now)
+        from_stage = partnership.stage
+        fire(partnership, get_workflow(partnership.workflow_key), trigger)
+        partnership.stage_entered_at = now
+        partnership.touch(now)
+        for name in transition.effects:
+            EFFECTS[name](session, partnership, actor, transition)
+        audit.record(
+            session,
+            actor,
+            "transition",
+            partnership=partnership,
+            trigger=trigger,
+            from_stage=from_stage,
+            to_stage=partnership.stage,
+            comment=comment,
+            at=now,
+        )
+    return partnership

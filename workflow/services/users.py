@@ -1,0 +1,96 @@
+"""Users: creation and authentication."""
+
+from __future__ import annotations
+
+import hmac
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..errors import Conflict, ValidationFailed
+from ..models import Organisation, User, utcnow
+from ..passwords import hash_password, new_session_token, password_problem, verify_password
+from ..roles import ADMIN, PARTNER, SYSTEM, USER_ROLES
+from ..validation import clean_email, clean_text
+from ._base import require_role, write
+
+
+def create_user(
+    session: Session,
+    actor,
+    email: str,
+    display_name: str,
+    role: str,
+    password: str,
+    organisation_id: int | None = None,
+) -> User:
+    """Create a user account (admins, or the CLI acting as the system)."""
+    if actor.role != SYSTEM:
+        require_role(actor, ADMIN, doing="create users")
+    errors = {}
+    email, errors["email"] = clean_email(email)
+    display_name, errors["display_name"] = clean_text(display_name, max_length=120)
+    if role not in USER_ROLES:
+        errors["role"] = f"One of: {', '.join(USER_ROLES)}."
+    errors["password"] = password_problem(password or "")
+    if role == PARTNER and organisation_id is None:
+        errors["organisation"] = "A partner belongs to an organisation."
+    errors = {k: v for k, v in errors.items() if v}
+    if errors:
+        raise ValidationFailed("The user is not valid.", errors)
+    with write(session):
+        if organisation_id is not None and session.get(Organisation, organisation_id) is None:
+            raise ValidationFailed("Unknown organisation.", {"organisation": "Not found."})
+        if session.scalar(select(User.id).where(User.email == email)):
+            raise Conflict(f"A user with email {email} already exists.")
+        user = User(
+            email=email,
+            display_name=display_name,
+            role=role,
+            organisation_id=organisation_id,
+            password_hash=hash_password(password),
+            session_token=new_session_token(),
+            active=True,
+        )
+        session.add(user)
+        session.flush()
+        audit.record(session, actor, "user_created", details={"id": user.id, "role": role})
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None (same work either way)."""
+    email = (email or "").strip().lower()
+    user = session.scalar(select(User).where(User.email == email)) if email else None
+    ok = verify_password(user.password_hash if user else None, password or "")
+    if not ok or user is None or not user.active:
+        with write(session):
+            audit.record(
+                session,
+                user,
+                "login_failed",
+                details={"email": email[:254], "reason": "inactive" if ok else "credentials"},
+            )
+        return None
+    with write(session):
+        user = session.get(User, user.id, populate_existing=True)
+        user.last_login_at = utcnow()
+        audit.record(session, user, "login")
+    return user
+
+
+def logout(session: Session, user: User) -> None:
+    """Rotate the user's session token so every cookie issued so far stops working."""
+    with write(session):
+        user = session.get(User, user.id, populate_existing=True)
+        user.session_token = new_session_token()
+        audit.record(session, user, "logout")
+
+
+def load_user_for_session(session: Session, user_id: int, token: str) -> User | None:
+    """Return the active user whose current session token is `token`."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
