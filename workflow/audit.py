@@ -23,7 +23,6 @@ def record(
     """Add one audit event for `actor` doing `action` to the session."""
     event = AuditEvent(
         occurred_at=at or utcnow(),
-        partnership=partnership,
         actor_id=getattr(actor, "id", None),
         actor_role=getattr(actor, "role", "anonymous"),
         action=action,
@@ -33,5 +32,11 @@ def record(
         comment=comment,
         details=details,
     )
+    if partnership is not None:
+        # The id when known (cheaper than the relationship); the object for a new row.
+        if partnership.id is not None:
+            event.partnership_id = partnership.id
+        else:
+            event.partnership = partnership
     session.add(event)
     return event

@@ -79,11 +79,15 @@ def begin_write(session: Session) -> None:
 
     A read transaction already open in this session (e.g. from the login user loader) is
     ended first: on SQLite a deferred read transaction cannot safely be upgraded to a
-    writer, so every write starts as a fresh BEGIN IMMEDIATE. Objects loaded earlier are
-    expired and reload inside the write transaction, which is what a check-then-write needs.
+    writer, so every write starts as a fresh BEGIN IMMEDIATE. Ending a read-only
+    transaction with COMMIT keeps the objects it loaded usable (the session does not expire
+    on commit); services reload what they check with populate_existing.
     """
     if session.in_transaction():
         if session.connection().get_execution_options().get(WRITE_OPTION):
             return
-        session.rollback()
+        if session.new or session.dirty or session.deleted:
+            session.rollback()  # unflushed changes outside a service are never written
+        else:
+            session.commit()
     session.connection(execution_options={WRITE_OPTION: True})

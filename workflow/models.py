@@ -146,15 +146,16 @@ class Partnership(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    owner: Mapped[User] = relationship(lazy="joined")
+    # Loaded on first access only: a transition loads what its guards read, nothing more.
+    # Pages that show lists ask for eager loading explicitly (workflow.queries).
+    owner: Mapped[User] = relationship()
     parties: Mapped[list[Party]] = relationship(
         back_populates="partnership",
         cascade="all, delete-orphan",
         order_by="Party.id",
-        lazy="selectin",
     )
     checks: Mapped[list[DueDiligenceCheck]] = relationship(
-        cascade="all, delete-orphan", order_by="DueDiligenceCheck.id", lazy="selectin"
+        cascade="all, delete-orphan", order_by="DueDiligenceCheck.id"
     )
 
     # Every committed change bumps the version; a writer holding an older version loses.
@@ -205,7 +206,6 @@ class Party(Base):
         back_populates="party",
         cascade="all, delete-orphan",
         order_by="BackgroundAsset.id",
-        lazy="selectin",
     )
 
     @property
@@ -276,5 +276,5 @@ class AuditEvent(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict | None] = mapped_column(JSONText)
 
-    actor: Mapped[User | None] = relationship(lazy="joined")
+    actor: Mapped[User | None] = relationship()
     partnership: Mapped[Partnership | None] = relationship()

@@ -5,11 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .access import can_view, visible_partnerships
 from .errors import NotFound
-from .models import AuditEvent, Organisation, Partnership
+from .models import AuditEvent, Organisation, Partnership, Party
+
+# What a partnership page shows, loaded in a fixed number of queries (no N+1).
+DETAIL_OPTIONS = (
+    joinedload(Partnership.owner),
+    selectinload(Partnership.parties).selectinload(Party.assets),
+    selectinload(Partnership.checks),
+)
+LIST_OPTIONS = (joinedload(Partnership.owner), selectinload(Partnership.parties))
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,7 @@ class Page:
 
 def get_partnership(session: Session, actor, partnership_id: int) -> Partnership:
     """Return a partnership the actor may see, or raise NotFound."""
-    partnership = session.get(Partnership, partnership_id)
+    partnership = session.get(Partnership, partnership_id, options=DETAIL_OPTIONS)
     if partnership is None or not can_view(actor, partnership):
         raise NotFound(f"Partnership {partnership_id} not found.")
     return partnership
@@ -47,7 +55,7 @@ def list_partnerships(session: Session, actor, page: int = 1, per_page: int = 25
     base = visible_partnerships(actor)
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     items = session.scalars(
-        base.order_by(Partnership.updated_at.desc(), Partnership.id.desc())
+        base.options(*LIST_OPTIONS).order_by(Partnership.updated_at.desc(), Partnership.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
@@ -59,6 +67,7 @@ def history(session: Session, partnership_id: int) -> list[AuditEvent]:
     return list(
         session.scalars(
             select(AuditEvent)
+            .options(joinedload(AuditEvent.actor))
             .where(AuditEvent.partnership_id == partnership_id)
             .order_by(AuditEvent.id)
         )

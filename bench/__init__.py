@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (python -m bench) prints medians and ratios side by side."""
