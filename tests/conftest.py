@@ -23,10 +23,21 @@ def pytest_sessionstart(session):
                     returncode=2)
 
 
+# Reference data a migrated database starts with (clause library, country risk); tests get
+# it back in its initial state after every test.
+REFERENCE = ["risk_tiers", "country_risks", "safeguard_rules", "library_clause_versions"]
+
+
 def _migrate(url: str) -> None:
+    from contracts.publish import library_payload
     from web.migrate import upgrade
+    from workflow.services.library import sync_library
 
     upgrade(url)
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        sync_library(session, SYSTEM_ACTOR, library_payload())
+    engine.dispose()
 
 
 class Database:
@@ -38,15 +49,32 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = make_session_factory(self.engine)
         self._drop = drop
+        tables = Base.metadata.tables
+        with self.engine.connect() as conn:
+            self._reference = {
+                name: [dict(r._mapping) for r in conn.execute(tables[name].select())]
+                for name in REFERENCE
+            }
 
     def clean(self) -> None:
-        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        """Empty every table, then restore the reference data to its migrated state."""
+        tables = Base.metadata.tables
+        data = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in REFERENCE]
         with self.engine.begin() as conn:
             if self.kind == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                conn.execute(text(f"TRUNCATE {', '.join(data)} RESTART IDENTITY CASCADE"))
             else:
-                for name in tables:
-                    conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (our table names)
+                for name in data:
+                    conn.execute(text(f"DELETE FROM {name}"))  # our own table names
+            for name in reversed(REFERENCE):
+                conn.execute(tables[name].delete())
+            for name in REFERENCE:
+                if self._reference[name]:
+                    conn.execute(tables[name].insert(), self._reference[name])
+                if self.kind == "postgresql" and "id" in tables[name].c:
+                    reset = (f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                             f"COALESCE((SELECT max(id) FROM {name}), 0) + 1, false)")
+                    conn.execute(text(reset))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from workflow.demo import approve_all_clauses, make_compliant
 from workflow.services import partnerships as ps
 from workflow.services.transitions import advance
 
@@ -18,13 +19,17 @@ def party_inputs(eu, counterpart, signatories=True):
     return [ps.PartyInput(eu.id, "lead", *sig), ps.PartyInput(counterpart.id, "counterpart", *sig2)]
 
 
-def prepare_for(session, p, trigger, owner):
+def prepare_for(session, p, trigger, owner, legal=None):
     """Satisfy the data guards that `trigger` checks."""
     if trigger == "start_negotiation":
         for item in list(p.checks):
             ps.set_check(session, owner, p.id, item.item_key, True)
         for party in list(p.parties):
             ps.declare_no_background_ip(session, owner, p.id, party.id)
+    elif trigger == "submit_for_review":
+        make_compliant(session, owner, p)
+    elif trigger == "approve" and legal is not None:
+        approve_all_clauses(session, legal, p)
 
 
 def build_partnership(session, owner, legal, eu, counterpart, stage="draft",
@@ -34,7 +39,7 @@ def build_partnership(session, owner, legal, eu, counterpart, stage="draft",
     for trigger in MAIN_PATH[p.workflow_key]:
         if p.stage == stage:
             break
-        prepare_for(session, p, trigger, owner)
+        prepare_for(session, p, trigger, owner, legal)
         p = advance(session, p.id, trigger, legal if trigger == "approve" else owner)
     assert p.stage == stage, f"could not walk to {stage}"
     return p

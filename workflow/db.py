@@ -79,15 +79,11 @@ def begin_write(session: Session) -> None:
 
     A read transaction already open in this session (e.g. from the login user loader) is
     ended first: on SQLite a deferred read transaction cannot safely be upgraded to a
-    writer, so every write starts as a fresh BEGIN IMMEDIATE. Ending a read-only
-    transaction with COMMIT keeps the objects it loaded usable (the session does not expire
-    on commit); services reload what they check with populate_existing.
+    writer, so every write starts as a fresh BEGIN IMMEDIATE. Whatever the read loaded is
+    expired, so the service's checks see the rows as they are inside its own transaction.
     """
     if session.in_transaction():
         if session.connection().get_execution_options().get(WRITE_OPTION):
             return
-        if session.new or session.dirty or session.deleted:
-            session.rollback()  # unflushed changes outside a service are never written
-        else:
-            session.commit()
+        session.rollback()  # ends the read; nothing unflushed outside a service is written
     session.connection(execution_options={WRITE_OPTION: True})

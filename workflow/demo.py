@@ -11,11 +11,15 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .clauses import spec_of
 from .models import Organisation, utcnow
 from .roles import SYSTEM_ACTOR
 from .services import organisations as orgs
 from .services import partnerships as ps
 from .services import users
+from .services.background import AssetInput, add_asset
+from .services.clauses import set_clause
+from .services.review import review_clause
 from .services.transitions import advance
 
 # (name, city, country, kind): the clusters are real and public; the rest is invented.
@@ -76,6 +80,11 @@ PARTNERSHIPS = [
      "Daejeon BioSensing Co., Ltd.", "diagnostics", "legal_review"),
 ]
 
+ASSETS = [
+    ("Microfluidic sample-preparation cartridge", "patent", "EP 3 912 345 B1"),
+    ("Assay calibration know-how", "know_how", ""),
+]
+
 # The triggers that take each workflow from its initial stage to a target stage.
 PATHS = {
     "cluster_partnership": ["start_due_diligence", "start_negotiation", "submit_for_review",
@@ -126,6 +135,27 @@ def _party(org_id: int, role: str, org_name: str) -> ps.PartyInput:
     return ps.PartyInput(org_id, role, signatory, title, f"signatory@{first}.example")
 
 
+def make_compliant(session, owner, p):
+    """Choose the options the Priority Watch List safeguards require (NNN confidentiality)
+    and fill the values the defaults leave open."""
+    for clause in list(p.clauses):
+        spec = spec_of(clause.library_version)
+        if clause.clause_key == "confidentiality" and clause.option_key != "nnn":
+            option = spec.option("nnn")
+            set_clause(session, owner, p.id, "confidentiality", "nnn", option.default_values())
+        elif clause.clause_key == "language" and clause.option_key == "bilingual":
+            values = {**(clause.values or {}), "second_language": "Chinese (Simplified)"}
+            set_clause(session, owner, p.id, "language", "bilingual", values)
+
+
+def approve_all_clauses(session, legal, p):
+    """A legal advisor approves every included clause."""
+    for clause in list(p.clauses):
+        if clause.included:
+            review_clause(session, legal, p.id, clause.clause_key, "approve")
+
+
+
 def _walk(session: Session, p, owner, legal, target: str) -> None:
     """Advance `p` along its workflow's main path until it reaches `target`."""
     if target == "withdrawn":
@@ -137,7 +167,15 @@ def _walk(session: Session, p, owner, legal, target: str) -> None:
         if trigger == "start_negotiation":
             for item in list(p.checks):
                 ps.set_check(session, owner, p.id, item.item_key, True, "Checked for the demo.")
-            for party in list(p.parties):
-                ps.declare_no_background_ip(session, owner, p.id, party.id)
+            lead, other = p.parties[0], p.parties[1]
+            for title, kind, ids in ASSETS:
+                add_asset(session, owner, p.id, lead.id, AssetInput(
+                    title, kind, ids, "EP, US, CN", access_implementation="Royalty-free",
+                    access_exploitation="Fair and reasonable conditions"))
+            ps.declare_no_background_ip(session, owner, p.id, other.id)
+        elif trigger == "submit_for_review":
+            make_compliant(session, owner, p)
+        elif trigger == "approve":
+            approve_all_clauses(session, legal, p)
         actor = legal if trigger in LEGAL_TRIGGERS else owner
         p = advance(session, p.id, trigger, actor)

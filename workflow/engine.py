@@ -79,10 +79,31 @@ def guard_reasons(transition: TransitionDef, ctx: GuardContext) -> list[str]:
     return reasons
 
 
-def available_transitions(partnership, actor, now=None) -> list[TransitionOption]:
+def risk_loader_for(partnership):
+    """A loader of the partnership's country-risk data that queries at most once."""
+    cache = []
+
+    def load():
+        if not cache:
+            from sqlalchemy.orm import object_session
+
+            from .risk import load_risk
+
+            session = object_session(partnership)
+            if session is None:
+                raise RuntimeError("country-risk data needs a partnership bound to a session")
+            cache.append(load_risk(session, partnership))
+        return cache[0]
+
+    return load
+
+
+def available_transitions(partnership, actor, now=None, risk_loader=None
+                          ) -> list[TransitionOption]:
     """Every trigger from the partnership's stage, allowed or not, with the reasons."""
     wf = get_workflow(partnership.workflow_key)
-    ctx = GuardContext(partnership, actor, wf, None, now or utcnow())
+    ctx = GuardContext(partnership, actor, wf, None, now or utcnow(),
+                       risk_loader or risk_loader_for(partnership))
     options = []
     for t in wf.transitions_from(partnership.stage):
         reasons = []
@@ -104,7 +125,8 @@ def available_transitions(partnership, actor, now=None) -> list[TransitionOption
     return options
 
 
-def check_transition(partnership, trigger: str, actor, comment=None, now=None) -> TransitionDef:
+def check_transition(partnership, trigger: str, actor, comment=None, now=None,
+                     risk_loader=None) -> TransitionDef:
     """Decide whether `actor` may fire `trigger` now; raise the domain error that says why not.
 
     Order: unknown trigger (422), wrong stage (409), wrong role (403), guards and the
@@ -125,7 +147,8 @@ def check_transition(partnership, trigger: str, actor, comment=None, now=None) -
     denied = role_reason(transition, actor.role)
     if denied:
         raise PermissionDenied(denied)
-    ctx = GuardContext(partnership, actor, wf, comment, now or utcnow())
+    ctx = GuardContext(partnership, actor, wf, comment, now or utcnow(),
+                       risk_loader or risk_loader_for(partnership))
     reasons = guard_reasons(transition, ctx)
     if transition.requires_comment and not comment:
         reasons.append("A comment is required for this step.")

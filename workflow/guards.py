@@ -9,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from .clauses import APPROVED, clause_problems, review_status, spec_of
 from .countries import country_name, is_eu_eea
+from .safeguards import evaluate
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,13 @@ class GuardContext:
     workflow: object
     comment: str | None
     now: datetime
+    # Loads country-risk data on demand (only guards about jurisdictions need it).
+    risk_loader: Callable[[], object] | None = None
+
+    def risk(self):
+        if self.risk_loader is None:
+            raise RuntimeError("this guard needs country-risk data; pass a risk loader")
+        return self.risk_loader()
 
 
 Guard = Callable[[GuardContext], list[str]]
@@ -90,3 +99,34 @@ def end_date_passed(ctx: GuardContext) -> list[str]:
     if end >= ctx.now.date():
         return [f"The end date {end.isoformat()} has not passed."]
     return []
+
+
+@guard("clauses_complete")
+def clauses_complete(ctx: GuardContext) -> list[str]:
+    p = ctx.partnership
+    if not p.clauses:
+        return ["The agreement has no clauses yet: the clause library is not loaded."]
+    reasons = []
+    for clause in sorted(p.clauses, key=lambda c: c.library_version.sort_order):
+        reasons.extend(clause_problems(clause, p.agreement_type))
+    return reasons
+
+
+@guard("all_clauses_approved")
+def all_clauses_approved(ctx: GuardContext) -> list[str]:
+    labels = {"pending": "not reviewed yet", "changes_requested": "changes requested",
+              "stale": "changed since it was approved"}
+    reasons = []
+    for clause in sorted(ctx.partnership.clauses, key=lambda c: c.library_version.sort_order):
+        if not clause.included:
+            continue
+        status = review_status(clause)
+        if status != APPROVED:
+            title = spec_of(clause.library_version).title
+            reasons.append(f"{title}: {labels[status]}.")
+    return reasons
+
+
+@guard("jurisdiction_safeguards")
+def jurisdiction_safeguards(ctx: GuardContext) -> list[str]:
+    return [r.message for r in evaluate(ctx.partnership, ctx.risk()) if r.blocking]

@@ -227,7 +227,7 @@ def test_library_module_is_framework_free():
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
-    assert not imported & {"flask", "flask_login", "flask_wtf", "sqlalchemy", "workflow", "web"}
+    assert not imported & {"flask", "flask_login", "flask_wtf", "sqlalchemy", "web"}
 
 
 # ---------------------------------------------------------------- loader validation

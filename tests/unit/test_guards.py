@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.unit.test_transition_table import complete_partnership
+from tests.unit.test_transition_table import NO_RISK, complete_partnership
 from workflow.engine import available_transitions, check_transition
 from workflow.errors import GuardFailed
 
@@ -18,7 +18,7 @@ SYSTEM = SimpleNamespace(id=None, role="system", organisation_id=None)
 
 def reasons(p, trigger, actor=COORD, comment="ok", now=None):
     with pytest.raises(GuardFailed) as err:
-        check_transition(p, trigger, actor, comment, now)
+        check_transition(p, trigger, actor, comment, now, risk_loader=lambda: NO_RISK)
     return err.value.reasons
 
 
@@ -56,7 +56,7 @@ def test_negotiation_needs_checklist_and_background_declarations():
 def test_explicit_none_counts_as_a_declaration():
     p = complete_partnership("cluster_partnership", "due_diligence")
     assert p.parties[0].background_none and not p.parties[0].assets
-    check_transition(p, "start_negotiation", COORD)
+    check_transition(p, "start_negotiation", COORD, risk_loader=lambda: NO_RISK)
 
 
 def test_owner_cannot_approve():
@@ -72,13 +72,15 @@ def test_expire_waits_for_the_end_date():
     p.end_date = date(2030, 6, 30)
     now = datetime(2030, 6, 30, 12, tzinfo=UTC)
     assert reasons(p, "expire", SYSTEM, now=now) == ["The end date 2030-06-30 has not passed."]
-    check_transition(p, "expire", SYSTEM, now=datetime(2030, 7, 1, tzinfo=UTC))
+    check_transition(p, "expire", SYSTEM, now=datetime(2030, 7, 1, tzinfo=UTC),
+                     risk_loader=lambda: NO_RISK)
 
 
 def test_available_transitions_report_role_and_guard_reasons_together():
     p = complete_partnership("cluster_partnership", "draft")
     p.parties[1].signatory_name = None
-    by_trigger = {o.trigger: o for o in available_transitions(p, LEGAL)}
+    options = available_transitions(p, LEGAL, risk_loader=lambda: NO_RISK)
+    by_trigger = {o.trigger: o for o in options}
     option = by_trigger["start_due_diligence"]
     assert not option.allowed
     assert option.reasons == (

@@ -8,10 +8,48 @@ from types import SimpleNamespace
 
 import pytest
 
+from contracts.publish import library_payload
+from workflow.clauses import spec_of
 from workflow.definitions import get_workflow
 from workflow.engine import available_transitions, check_transition, fire
 from workflow.errors import GuardFailed, PermissionDenied, TransitionNotAllowed
-from workflow.models import BackgroundAsset, DueDiligenceCheck, Organisation, Partnership, Party
+from workflow.models import (
+    AgreementClause,
+    BackgroundAsset,
+    ClauseReview,
+    DueDiligenceCheck,
+    LibraryClauseVersion,
+    Organisation,
+    Partnership,
+    Party,
+)
+from workflow.safeguards import RiskData
+
+NO_RISK = RiskData({}, [], set())  # country-risk rules are tested against the database
+LIBRARY = [
+    LibraryClauseVersion(id=i, clause_key=c["key"], version=1, content_hash=c["content_hash"],
+                         title=c["title"], category=c["category"], sort_order=c["order"],
+                         data=c["data"])
+    for i, c in enumerate(library_payload(), start=1)
+]
+
+
+def approved_clauses(agreement_type: str) -> list[AgreementClause]:
+    """Every clause of the type at its default option, approved at its current revision."""
+    clauses = []
+    for version in LIBRARY:
+        spec = spec_of(version)
+        if agreement_type not in spec.applies_to:
+            continue
+        option = spec.default_option_for(agreement_type)
+        values = {**option.default_values(), "second_language": "Chinese"} \
+            if option.key == "bilingual" else option.default_values()
+        clause = AgreementClause(clause_key=spec.key, library_version=version,
+                                 option_key=option.key, values=values, included=True,
+                                 revision=1)
+        clause.reviews = [ClauseReview(decision="approve", clause_revision=1, reviewer_id=9)]
+        clauses.append(clause)
+    return clauses
 
 ROLES = ["coordinator", "legal", "partner", "admin", "system"]
 BEFORE_ACTIVE = ["draft", "due_diligence", "negotiation", "legal_review", "approved", "signing"]
@@ -56,8 +94,10 @@ def complete_partnership(workflow_key: str, stage: str) -> Partnership:
     cn = Party(organisation=Organisation(name="Qianhai", country="CN"), role="counterpart",
                signatory_name="C", signatory_title="D", signatory_email="c@example.cn")
     cn.assets = [BackgroundAsset(title="Sensor patent", asset_type="patent")]
+    agreement_type = "collaboration" if workflow_key == "cluster_partnership" else "nda"
     p = Partnership(workflow_key=workflow_key, _stage=stage, owner_id=1,
-                    end_date=date(2020, 1, 1))
+                    agreement_type=agreement_type, end_date=date(2020, 1, 1))
+    p.clauses = approved_clauses(agreement_type)
     p.parties = [eu, cn]
     p.checks = [DueDiligenceCheck(item_key=i.key, done=True) for i in wf.checklist]
     return p
@@ -86,17 +126,17 @@ def test_stage_trigger_role_outcome(key, stage, trigger, role):
     sources, dest, roles = TABLES[key][trigger]
     p = complete_partnership(key, stage)
     actor = SimpleNamespace(id=2, role=role, organisation_id=None)
-    offered = {o.trigger: o for o in available_transitions(p, actor)}
+    offered = {o.trigger: o for o in available_transitions(p, actor, risk_loader=lambda: NO_RISK)}
     if stage not in sources:
         with pytest.raises(TransitionNotAllowed):
-            check_transition(p, trigger, actor, comment="because")
+            check_transition(p, trigger, actor, comment="because", risk_loader=lambda: NO_RISK)
         assert trigger not in offered
     elif role not in roles:
         with pytest.raises(PermissionDenied):
-            check_transition(p, trigger, actor, comment="because")
+            check_transition(p, trigger, actor, comment="because", risk_loader=lambda: NO_RISK)
         assert not offered[trigger].allowed and not offered[trigger].role_allowed
     else:
-        check_transition(p, trigger, actor, comment="because")
+        check_transition(p, trigger, actor, comment="because", risk_loader=lambda: NO_RISK)
         assert offered[trigger].allowed
         fire(p, get_workflow(key), trigger)
         assert p.stage == dest
@@ -111,7 +151,7 @@ def test_comment_required_steps_refuse_without_comment(key):
         p = complete_partnership(key, t.sources[0])
         actor = SimpleNamespace(id=2, role=sorted(t.roles)[0], organisation_id=None)
         with pytest.raises(GuardFailed) as err:
-            check_transition(p, t.trigger, actor, comment=None)
+            check_transition(p, t.trigger, actor, comment=None, risk_loader=lambda: NO_RISK)
         assert "A comment is required for this step." in err.value.reasons
         assert p.stage == t.sources[0]
 

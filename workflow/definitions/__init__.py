@@ -15,7 +15,9 @@ DEFINITIONS_DIR = Path(__file__).resolve().parent
 
 _WORKFLOW_KEYS = {"key", "label", "description", "initial", "checklist", "states", "transitions"}
 _REQUIRED_WORKFLOW_KEYS = {"key", "label", "initial", "states", "transitions"}
-_STATE_KEYS = {"name", "label", "terminal", "editable", "due_in_days", "description"}
+_STATE_KEYS = {
+    "name", "label", "terminal", "editable", "reviewing", "due_in_days", "description"
+}
 _TRANSITION_KEYS = {
     "trigger",
     "label",
@@ -39,6 +41,7 @@ class StateDef:
     label: str
     terminal: bool = False
     editable: bool = False
+    reviewing: bool = False  # legal advisors review clauses in this stage
     due_in_days: int | None = None
     description: str = ""
 
@@ -145,6 +148,7 @@ def _parse_state(source: str, raw) -> StateDef:
         label=str(raw["label"]),
         terminal=bool(raw.get("terminal", False)),
         editable=bool(raw.get("editable", False)),
+        reviewing=bool(raw.get("reviewing", False)),
         due_in_days=due,
         description=str(raw.get("description", "")),
     )

@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..access import can_view
 from ..db import begin_write
+from ..definitions import get_workflow
 from ..errors import Conflict, NotFound, PermissionDenied
 from ..models import Partnership
 
@@ -65,3 +66,13 @@ def require_role(actor, *roles: str, doing: str) -> None:
     """Raise PermissionDenied unless the actor has one of `roles`."""
     if actor.role not in roles:
         raise PermissionDenied(f"Your role ({actor.role}) cannot {doing}.")
+
+
+def require_editable(partnership: Partnership) -> None:
+    """Raise Conflict unless the partnership's stage allows editing its content."""
+    state = get_workflow(partnership.workflow_key).state(partnership.stage)
+    if not state.editable:
+        raise Conflict(
+            f"{partnership.reference} is in stage '{state.label}' and cannot be edited. "
+            "Reopen it first."
+        )

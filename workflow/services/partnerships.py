@@ -15,7 +15,8 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import DueDiligenceCheck, Organisation, Partnership, Party, ReferenceCounter, utcnow
 from ..roles import COORDINATOR, PARTY_ROLES
 from ..validation import clean_email, clean_text
-from ._base import check_version, load_partnership, require_role, write
+from ._base import check_version, load_partnership, require_editable, require_role, write
+from .clauses import default_clauses
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def create_partnership(
         )
         partnership.parties = [Party(**p) for p in cleaned]
         partnership.checks = [DueDiligenceCheck(item_key=i.key) for i in wf.checklist]
+        partnership.clauses = default_clauses(session, agreement_type)
         session.add(partnership)
         audit.record(
             session, actor, "created", partnership=partnership, to_stage=wf.initial, at=now
@@ -133,16 +135,6 @@ def _check_organisations(session: Session, org_ids: list[int]) -> None:
     if missing:
         raise ValidationFailed(
             "Unknown organisation.", {"parties": f"Organisation {missing[0]} does not exist."}
-        )
-
-
-def require_editable(partnership: Partnership) -> None:
-    """Raise Conflict unless the partnership's stage allows editing its content."""
-    state = get_workflow(partnership.workflow_key).state(partnership.stage)
-    if not state.editable:
-        raise Conflict(
-            f"{partnership.reference} is in stage '{state.label}' and cannot be edited. "
-            "Reopen it first."
         )
 
 

@@ -1,76 +1,37 @@
-"""Persistent domain objects (plain SQLAlchemy 2.x, no Flask)."""
+"""Core persistent objects: organisations, users, partnerships, parties, audit."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import Base
-from .roles import ASSET_TYPES, ORG_KINDS, PARTY_ROLES, USER_ROLES
+from ..db import Base
+from ..roles import ASSET_TYPES, ORG_KINDS, PARTY_ROLES, USER_ROLES
+from .types import JSONText, UTCDateTime, in_values, utcnow
 
-
-def utcnow() -> datetime:
-    """Return the current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-def _in(column: str, values) -> str:
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
-
-
-class UTCDateTime(TypeDecorator):
-    """Store naive UTC, return aware UTC, on SQLite and PostgreSQL alike."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; use workflow.models.utcnow()")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC)
-
-
-class JSONText(TypeDecorator):
-    """JSON stored as text with sorted keys (portable and stable for hashing)."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        return None if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else json.loads(value)
+if TYPE_CHECKING:
+    from .clauses import AgreementClause
+    from .risk import SafeguardWaiver
 
 
 class Organisation(Base):
     __tablename__ = "organisations"
     __table_args__ = (
-        CheckConstraint(_in("kind", ORG_KINDS), name="kind_valid"),
+        CheckConstraint(in_values("kind", ORG_KINDS), name="kind_valid"),
         CheckConstraint("length(country) = 2", name="country_alpha2"),
     )
 
@@ -87,7 +48,7 @@ class Organisation(Base):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role_valid"),)
+    __table_args__ = (CheckConstraint(in_values("role", USER_ROLES), name="role_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -157,6 +118,12 @@ class Partnership(Base):
     checks: Mapped[list[DueDiligenceCheck]] = relationship(
         cascade="all, delete-orphan", order_by="DueDiligenceCheck.id"
     )
+    clauses: Mapped[list[AgreementClause]] = relationship(
+        cascade="all, delete-orphan", order_by="AgreementClause.id"
+    )
+    waivers: Mapped[list[SafeguardWaiver]] = relationship(
+        cascade="all, delete-orphan", order_by="SafeguardWaiver.id"
+    )
 
     # Every committed change bumps the version; a writer holding an older version loses.
     __mapper_args__ = {"version_id_col": version}
@@ -182,7 +149,7 @@ class Partnership(Base):
 class Party(Base):
     __tablename__ = "parties"
     __table_args__ = (
-        CheckConstraint(_in("role", PARTY_ROLES), name="role_valid"),
+        CheckConstraint(in_values("role", PARTY_ROLES), name="role_valid"),
         UniqueConstraint("partnership_id", "organisation_id"),
     )
 
@@ -221,7 +188,9 @@ class BackgroundAsset(Base):
     """One line of Annex 1: background IP a party brings and the terms of access to it."""
 
     __tablename__ = "background_assets"
-    __table_args__ = (CheckConstraint(_in("asset_type", ASSET_TYPES), name="asset_type_valid"),)
+    __table_args__ = (
+        CheckConstraint(in_values("asset_type", ASSET_TYPES), name="asset_type_valid"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)

@@ -1,0 +1,165 @@
+"""A partnership's agreement as a plain-data snapshot: no ORM objects past this point.
+
+The snapshot is what the HTML preview and the PDF render, and what the issued PDF embeds
+as machine-readable data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from workflow.clauses import spec_of
+from workflow.countries import country_name, is_eu_eea
+
+from .library import LibraryError, render_option_text
+from .publish import compiled_option
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_PLACEHOLDER = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
+_TAG = re.compile(r"{%.*?%}")
+
+
+@dataclass(frozen=True)
+class PartySnapshot:
+    id: int
+    name: str
+    country_code: str
+    country: str
+    city: str
+    role: str
+    signatory_name: str
+    signatory_title: str
+    signatory_email: str
+    eu_eea: bool
+
+
+@dataclass(frozen=True)
+class AssetSnapshot:
+    party: str
+    title: str
+    asset_type: str
+    identifiers: str
+    jurisdictions: str
+    restrictions: str
+    access_implementation: str
+    access_exploitation: str
+
+
+@dataclass(frozen=True)
+class ClauseSnapshot:
+    number: int
+    key: str
+    title: str
+    option_key: str
+    option_label: str
+    library_version: int
+    paragraphs: tuple[str, ...]
+    negotiated: bool  # the text is a negotiated override, not the library wording
+    complete: bool
+    values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AgreementSnapshot:
+    reference: str
+    title: str
+    agreement_type: str
+    agreement_label: str
+    version: int
+    sector: str
+    start_date: str
+    end_date: str
+    parties: tuple[PartySnapshot, ...]
+    clauses: tuple[ClauseSnapshot, ...]
+    assets: tuple[AssetSnapshot, ...]
+    parties_without_assets: tuple[str, ...]
+
+    def as_data(self) -> dict:
+        """JSON-ready data (the machine-readable agreement)."""
+        return asdict(self)
+
+
+def build_snapshot(partnership, agreement_label: str) -> AgreementSnapshot:
+    """Take the plain-data snapshot of a partnership's agreement."""
+    parties = tuple(_party(p) for p in partnership.parties)
+    context = _context(partnership, parties)
+    included = [c for c in partnership.clauses if c.included]
+    included.sort(key=lambda c: c.library_version.sort_order)
+    clauses = tuple(_clause(i, c, context) for i, c in enumerate(included, start=1))
+    assets = tuple(
+        AssetSnapshot(
+            party=p.organisation.name, title=a.title, asset_type=a.asset_type.replace("_", " "),
+            identifiers=a.identifiers or "", jurisdictions=a.jurisdictions or "",
+            restrictions=a.restrictions or "", access_implementation=a.access_implementation
+            or "", access_exploitation=a.access_exploitation or "")
+        for p in partnership.parties for a in p.assets
+    )
+    return AgreementSnapshot(
+        reference=partnership.reference, title=partnership.title,
+        agreement_type=partnership.agreement_type, agreement_label=agreement_label,
+        version=partnership.version, sector=partnership.sector or "",
+        start_date=_date(partnership.start_date), end_date=_date(partnership.end_date),
+        parties=parties, clauses=clauses, assets=assets,
+        parties_without_assets=tuple(p.organisation.name for p in partnership.parties
+                                     if not p.assets),
+    )
+
+
+def _date(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _party(p) -> PartySnapshot:
+    org = p.organisation
+    return PartySnapshot(
+        id=p.id, name=org.name, country_code=org.country, country=country_name(org.country),
+        city=org.city or "", role=p.role, signatory_name=p.signatory_name or "",
+        signatory_title=p.signatory_title or "", signatory_email=p.signatory_email or "",
+        eu_eea=is_eu_eea(org.country))
+
+
+def _context(partnership, parties: tuple[PartySnapshot, ...]) -> dict[str, str]:
+    eu = [p for p in parties if p.eu_eea]
+    others = [p for p in parties if not p.eu_eea]
+    lead = next((p for p in parties if p.role == "lead"), eu[0] if eu else None)
+    counterpart = others[0] if others else None
+    return {
+        "lead_party": lead.name if lead else "the Lead Party",
+        "counterpart": counterpart.name if counterpart else "the Counterpart",
+        "counterpart_country": counterpart.country if counterpart else "",
+        "eu_parties": ", ".join(p.name for p in eu),
+        "agreement_title": partnership.title,
+    }
+
+
+def _clause(number: int, clause, context: dict) -> ClauseSnapshot:
+    spec = spec_of(clause.library_version)
+    option_data = next(o for o in clause.library_version.data["options"]
+                       if o["key"] == clause.option_key)
+    values = dict(clause.values or {})
+    complete = True
+    if clause.override_text:
+        paragraphs = tuple(p.strip() for p in _PARAGRAPH_BREAK.split(clause.override_text)
+                           if p.strip())
+    else:
+        option = compiled_option(spec.key, option_data)
+        try:
+            paragraphs = tuple(render_option_text(option, values, context))
+        except LibraryError:
+            complete = False
+            paragraphs = _draft_paragraphs(option_data)
+    return ClauseSnapshot(
+        number=number, key=spec.key, title=spec.title, option_key=clause.option_key,
+        option_label=option_data["label"], library_version=spec.version,
+        paragraphs=paragraphs, negotiated=bool(clause.override_text), complete=complete,
+        values=values)
+
+
+def _draft_paragraphs(option_data: dict) -> tuple[str, ...]:
+    """The option's text with [Label] where a value is still missing (drafts only)."""
+    labels = {v["name"]: v["label"] for v in option_data.get("variables", ())}
+    text = _TAG.sub("", option_data["text"])
+    text = _PLACEHOLDER.sub(lambda m: f"[{labels.get(m.group(1), m.group(1))}]", text)
+    return tuple(p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip())

@@ -1,0 +1,22 @@
+"""Persistent domain objects (plain SQLAlchemy 2.x, no Flask), one module per area."""
+
+from .clauses import AgreementClause, ClauseReview, Comment, LibraryClauseVersion
+from .core import (
+    AuditEvent,
+    BackgroundAsset,
+    DueDiligenceCheck,
+    Organisation,
+    Partnership,
+    Party,
+    ReferenceCounter,
+    User,
+)
+from .risk import CountryRisk, RiskTier, SafeguardRule, SafeguardWaiver
+from .types import JSONText, UTCDateTime, utcnow
+
+__all__ = [
+    "AgreementClause", "AuditEvent", "BackgroundAsset", "ClauseReview", "Comment",
+    "CountryRisk", "DueDiligenceCheck", "JSONText", "LibraryClauseVersion", "Organisation",
+    "Partnership", "Party", "ReferenceCounter", "RiskTier", "SafeguardRule", "SafeguardWaiver",
+    "UTCDateTime", "User", "utcnow",
+]
