@@ -31,6 +31,7 @@ install: $(STAMP)
 run: export CLUSTERPACT_ENV ?= development
 run: install
 	$(BIN)/flask --app wsgi db-upgrade
+	$(BIN)/flask --app wsgi sync-clauses
 	$(BIN)/flask --app wsgi seed-demo --if-empty
 	@echo
 	@echo "ClusterPact is starting on http://$(HOST):$(PORT)/"

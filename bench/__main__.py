@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["engine"]
+ALL = ["engine", "agreement"]
 
 
 def main(argv: list[str]) -> None:

@@ -84,7 +84,7 @@ class AgreementSnapshot:
 def build_snapshot(partnership, agreement_label: str) -> AgreementSnapshot:
     """Take the plain-data snapshot of a partnership's agreement."""
     parties = tuple(_party(p) for p in partnership.parties)
-    context = _context(partnership, parties)
+    context = _context(parties, partnership.title)
     included = [c for c in partnership.clauses if c.included]
     included.sort(key=lambda c: c.library_version.sort_order)
     clauses = tuple(_clause(i, c, context) for i, c in enumerate(included, start=1))
@@ -120,7 +120,7 @@ def _party(p) -> PartySnapshot:
         eu_eea=is_eu_eea(org.country))
 
 
-def _context(partnership, parties: tuple[PartySnapshot, ...]) -> dict[str, str]:
+def _context(parties: tuple[PartySnapshot, ...], title: str) -> dict[str, str]:
     eu = [p for p in parties if p.eu_eea]
     others = [p for p in parties if not p.eu_eea]
     lead = next((p for p in parties if p.role == "lead"), eu[0] if eu else None)
@@ -130,7 +130,7 @@ def _context(partnership, parties: tuple[PartySnapshot, ...]) -> dict[str, str]:
         "counterpart": counterpart.name if counterpart else "the Counterpart",
         "counterpart_country": counterpart.country if counterpart else "",
         "eu_parties": ", ".join(p.name for p in eu),
-        "agreement_title": partnership.title,
+        "agreement_title": title,
     }
 
 
@@ -163,3 +163,16 @@ def _draft_paragraphs(option_data: dict) -> tuple[str, ...]:
     text = _TAG.sub("", option_data["text"])
     text = _PLACEHOLDER.sub(lambda m: f"[{labels.get(m.group(1), m.group(1))}]", text)
     return tuple(p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip())
+
+
+def standard_paragraphs(clause, snapshot: AgreementSnapshot) -> tuple[str, ...]:
+    """The library wording of a clause's chosen option with its values (ignoring any
+    negotiated override), for showing how an override deviates."""
+    option_data = next(o for o in clause.library_version.data["options"]
+                       if o["key"] == clause.option_key)
+    context = _context(snapshot.parties, snapshot.title)
+    try:
+        return tuple(render_option_text(compiled_option(clause.clause_key, option_data),
+                                        dict(clause.values or {}), context))
+    except LibraryError:
+        return _draft_paragraphs(option_data)

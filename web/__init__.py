@@ -47,11 +47,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import auth, main, partnerships
+    from . import admin, auth, clauses, main, partnerships, review
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(partnerships.bp)
+    app.register_blueprint(clauses.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(admin.bp)
 
 
 def register_template_helpers(app: Flask) -> None:

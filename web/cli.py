@@ -31,6 +31,25 @@ def init_cli(app) -> None:
         upgrade(current_app.config["DATABASE_URL"])
         click.echo("Database is up to date.")
 
+    @app.cli.command("sync-clauses")
+    def sync_clauses():
+        """Publish the clause library: each changed clause becomes a new version."""
+        from contracts.library import LibraryError
+        from contracts.publish import library_payload
+        from workflow.services.library import sync_library
+
+        try:
+            payload = library_payload()
+        except LibraryError as exc:
+            raise click.ClickException(str(exc)) from exc
+        with _session() as session:
+            report = sync_library(session, SYSTEM_ACTOR, payload)
+        for key, version, status in report:
+            if status != "unchanged":
+                click.echo(f"  {key}: version {version} ({status})")
+        changed = sum(1 for *_, status in report if status != "unchanged")
+        click.echo(f"Clause library: {len(report)} clauses, {changed} new version(s).")
+
     @app.cli.command("create-org")
     @click.argument("name")
     @click.option("--country", required=True, help="ISO 3166-1 alpha-2 code, e.g. IT")

@@ -9,13 +9,15 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .access import can_view, visible_partnerships
 from .errors import NotFound
-from .models import AuditEvent, Organisation, Partnership, Party
+from .models import AgreementClause, AuditEvent, Organisation, Partnership, Party
 
 # What a partnership page shows, loaded in a fixed number of queries (no N+1).
 DETAIL_OPTIONS = (
     joinedload(Partnership.owner),
     selectinload(Partnership.parties).selectinload(Party.assets),
     selectinload(Partnership.checks),
+    selectinload(Partnership.clauses).selectinload(AgreementClause.reviews),
+    selectinload(Partnership.waivers),
 )
 LIST_OPTIONS = (joinedload(Partnership.owner), selectinload(Partnership.parties))
 
@@ -77,3 +79,57 @@ def history(session: Session, partnership_id: int) -> list[AuditEvent]:
 def organisations(session: Session) -> list[Organisation]:
     """All organisations by name."""
     return list(session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def reviewing_stages() -> dict[str, set[str]]:
+    """Workflow key -> the stages in which legal advisors review clauses."""
+    from .definitions import registry
+
+    return {key: {s.name for s in wf.states if s.reviewing} for key, wf in registry().items()}
+
+
+def review_queue(session: Session) -> list[Partnership]:
+    """Partnerships waiting in a review stage, oldest first, with clauses and reviews loaded."""
+    from sqlalchemy import or_
+
+    from .models import AgreementClause
+
+    conditions = [(Partnership.workflow_key == key) & Partnership._stage.in_(stages)
+                  for key, stages in reviewing_stages().items() if stages]
+    if not conditions:
+        return []
+    stmt = (select(Partnership).where(or_(*conditions))
+            .options(selectinload(Partnership.parties),
+                     selectinload(Partnership.clauses).selectinload(AgreementClause.reviews))
+            .order_by(Partnership.stage_entered_at))
+    return list(session.scalars(stmt))
+
+
+def library_versions(session: Session) -> list:
+    """Every published clause version, newest first per clause."""
+    from .models import LibraryClauseVersion
+
+    return list(session.scalars(select(LibraryClauseVersion).order_by(
+        LibraryClauseVersion.sort_order, LibraryClauseVersion.version.desc())))
+
+
+def country_risks(session: Session) -> list:
+    """Every country-risk entry with its tier."""
+    from .models import CountryRisk
+
+    return list(session.scalars(select(CountryRisk).order_by(CountryRisk.tier_key,
+                                                             CountryRisk.country)))
+
+
+def safeguard_rules(session: Session) -> list:
+    """Every safeguard rule."""
+    from .models import SafeguardRule
+
+    return list(session.scalars(select(SafeguardRule).order_by(SafeguardRule.key)))
+
+
+def risk_tiers(session: Session) -> list:
+    """Every risk tier."""
+    from .models import RiskTier
+
+    return list(session.scalars(select(RiskTier).order_by(RiskTier.key)))

@@ -7,14 +7,19 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from workflow import queries
+from workflow.clause_view import clause_rows
 from workflow.countries import is_eu_eea
 from workflow.definitions import get_workflow
 from workflow.engine import available_transitions
 from workflow.errors import ValidationFailed
+from workflow.risk import load_risk
+from workflow.safeguards import evaluate
 from workflow.services import partnerships as svc
+from workflow.services.review import visible_comments
 from workflow.services.transitions import advance
 
 from ..db import get_db
+from ..review.forms import CommentForm
 from .forms import (
     CheckForm,
     DeclareNoneForm,
@@ -76,11 +81,17 @@ def create():
 def detail(partnership_id: int):
     db = get_db()
     p = queries.get_partnership(db, current_user, partnership_id)
+    risk = load_risk(db, p)
+    results = evaluate(p, risk)
     return render_template(
         "partnerships/detail.html",
         p=p,
         workflow=get_workflow(p.workflow_key),
-        options=available_transitions(p, current_user),
+        options=available_transitions(p, current_user, risk_loader=lambda: risk),
+        rows=clause_rows(p, results, risk.tiers_by_country),
+        results=results,
+        comments=visible_comments(db, current_user, p),
+        comment_form=CommentForm(visibility="internal"),
         events=queries.history(db, p.id),
         transition_form=TransitionForm(expected_version=p.version),
         check_form=CheckForm(expected_version=p.version),

@@ -1,0 +1,31 @@
+"""Admin forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class CountryRiskForm(FlaskForm):
+    country = StringField("Country (ISO 3166-1 alpha-2)",
+                          validators=[DataRequired(), Length(min=2, max=2)])
+    tier_key = SelectField("Tier")
+    source = StringField("Source", validators=[DataRequired(), Length(max=200)])
+    year = IntegerField("Year", validators=[DataRequired(), NumberRange(1990, 2100)])
+    note = StringField("Note", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Save entry")
+
+
+class RemoveRiskForm(FlaskForm):
+    country = HiddenField(validators=[DataRequired()])
+    tier_key = HiddenField(validators=[DataRequired()])
+    submit = SubmitField("Remove")
+
+
+class RuleForm(FlaskForm):
+    severity = SelectField("Severity", choices=[SelectChoice("block", "Blocks"),
+                                                SelectChoice("warn", "Warns")])
+    active = BooleanField("Active")
+    submit = SubmitField("Save rule")
