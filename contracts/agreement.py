@@ -136,31 +136,34 @@ def _context(parties: tuple[PartySnapshot, ...], title: str) -> dict[str, str]:
 
 def _clause(number: int, clause, context: dict) -> ClauseSnapshot:
     spec = spec_of(clause.library_version)
-    option_data = next(o for o in clause.library_version.data["options"]
-                       if o["key"] == clause.option_key)
+    option = spec.option(clause.option_key)
     values = dict(clause.values or {})
     complete = True
     if clause.override_text:
         paragraphs = tuple(p.strip() for p in _PARAGRAPH_BREAK.split(clause.override_text)
                            if p.strip())
     else:
-        option = compiled_option(spec.key, option_data)
-        try:
-            paragraphs = tuple(render_option_text(option, values, context))
-        except LibraryError:
-            complete = False
-            paragraphs = _draft_paragraphs(option_data)
+        paragraphs, complete = _render(clause, values, context)
     return ClauseSnapshot(
         number=number, key=spec.key, title=spec.title, option_key=clause.option_key,
-        option_label=option_data["label"], library_version=spec.version,
+        option_label=option.label, library_version=spec.version,
         paragraphs=paragraphs, negotiated=bool(clause.override_text), complete=complete,
         values=values)
 
 
-def _draft_paragraphs(option_data: dict) -> tuple[str, ...]:
+def _render(clause, values: dict, context: dict) -> tuple[tuple[str, ...], bool]:
+    """The chosen option's library wording with the values; (paragraphs, complete)."""
+    option = compiled_option(clause.library_version, clause.option_key)
+    try:
+        return tuple(render_option_text(option, values, context)), True
+    except LibraryError:
+        return _draft_paragraphs(spec_of(clause.library_version).option(clause.option_key)), False
+
+
+def _draft_paragraphs(option) -> tuple[str, ...]:
     """The option's text with [Label] where a value is still missing (drafts only)."""
-    labels = {v["name"]: v["label"] for v in option_data.get("variables", ())}
-    text = _TAG.sub("", option_data["text"])
+    labels = {v.name: v.label for v in option.variables}
+    text = _TAG.sub("", option.text)
     text = _PLACEHOLDER.sub(lambda m: f"[{labels.get(m.group(1), m.group(1))}]", text)
     return tuple(p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip())
 
@@ -168,11 +171,5 @@ def _draft_paragraphs(option_data: dict) -> tuple[str, ...]:
 def standard_paragraphs(clause, snapshot: AgreementSnapshot) -> tuple[str, ...]:
     """The library wording of a clause's chosen option with its values (ignoring any
     negotiated override), for showing how an override deviates."""
-    option_data = next(o for o in clause.library_version.data["options"]
-                       if o["key"] == clause.option_key)
     context = _context(snapshot.parties, snapshot.title)
-    try:
-        return tuple(render_option_text(compiled_option(clause.clause_key, option_data),
-                                        dict(clause.values or {}), context))
-    except LibraryError:
-        return _draft_paragraphs(option_data)
+    return _render(clause, dict(clause.values or {}), context)[0]

@@ -24,16 +24,21 @@ def library_payload(library: Library | None = None) -> list[dict]:
     return payload
 
 
-_COMPILED: dict[tuple[str, str], Option] = {}
+_COMPILED: dict[tuple[int, str, str], Option] = {}
 
 
-def compiled_option(clause_key: str, option_data: dict) -> Option:
-    """A renderable option rebuilt from stored data (compiled once per distinct content)."""
-    key = (clause_key, _hash(option_data))
+def compiled_option(library_version, option_key: str) -> Option:
+    """A renderable option of a stored library version, compiled once per process.
+
+    Versions never change, so (id, content hash, option) identifies the compiled template
+    and the stored data is read only on the first use.
+    """
+    key = (library_version.id, library_version.content_hash, option_key)
     option = _COMPILED.get(key)
     if option is None:
         if len(_COMPILED) > 4096:
             _COMPILED.clear()
-        where = f"stored clause '{clause_key}'"
-        option = _COMPILED[key] = _build_option(option_data, clause_key, where, where)
+        data = next(o for o in library_version.data["options"] if o["key"] == option_key)
+        where = f"stored clause '{library_version.clause_key}' v{library_version.version}"
+        option = _COMPILED[key] = _build_option(data, library_version.clause_key, where, where)
     return option

@@ -75,6 +75,9 @@ class Database:
                     reset = (f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                              f"COALESCE((SELECT max(id) FROM {name}), 0) + 1, false)")
                     conn.execute(text(reset))
+        from workflow.risk import invalidate_reference
+
+        invalidate_reference()
 
     def close(self) -> None:
         self.engine.dispose()

@@ -97,10 +97,13 @@ def clause_problems(agreement_clause, agreement_type: str) -> list[str]:
 
 
 def review_status(agreement_clause) -> str:
-    """pending, approved, changes_requested or stale (approved, then changed)."""
+    """pending, approved, changes_requested, or stale (approved, then changed).
+
+    A clause changed after a change request is pending again: it awaits a new review.
+    """
     if not agreement_clause.reviews:
         return PENDING
     last = agreement_clause.reviews[-1]
     if last.clause_revision != agreement_clause.revision:
-        return STALE
+        return STALE if last.decision == "approve" else PENDING
     return APPROVED if last.decision == "approve" else CHANGES_REQUESTED

@@ -32,19 +32,22 @@ class GuardContext:
 
 Guard = Callable[[GuardContext], list[str]]
 GUARDS: dict[str, Guard] = {}
+# What each guard reads of the partnership, so a transition loads exactly that up front.
+GUARD_READS: dict[str, tuple[str, ...]] = {}
 
 
-def guard(name: str):
-    """Register a guard under `name`."""
+def guard(name: str, reads: tuple[str, ...] = ()):
+    """Register a guard under `name`; `reads` names the relationships it walks."""
 
     def register(fn: Guard) -> Guard:
         GUARDS[name] = fn
+        GUARD_READS[name] = reads
         return fn
 
     return register
 
 
-@guard("eu_party_and_counterpart")
+@guard("eu_party_and_counterpart", reads=("parties",))
 def eu_party_and_counterpart(ctx: GuardContext) -> list[str]:
     countries = [p.organisation.country for p in ctx.partnership.parties]
     reasons = []
@@ -55,7 +58,7 @@ def eu_party_and_counterpart(ctx: GuardContext) -> list[str]:
     return reasons
 
 
-@guard("signatories_complete")
+@guard("signatories_complete", reads=("parties",))
 def signatories_complete(ctx: GuardContext) -> list[str]:
     return [
         f"{p.organisation.name}: signatory name, title and email are required."
@@ -64,7 +67,7 @@ def signatories_complete(ctx: GuardContext) -> list[str]:
     ]
 
 
-@guard("due_diligence_complete")
+@guard("due_diligence_complete", reads=("checks",))
 def due_diligence_complete(ctx: GuardContext) -> list[str]:
     done = {c.item_key for c in ctx.partnership.checks if c.done}
     return [
@@ -74,7 +77,7 @@ def due_diligence_complete(ctx: GuardContext) -> list[str]:
     ]
 
 
-@guard("background_ip_declared")
+@guard("background_ip_declared", reads=("parties.assets",))
 def background_ip_declared(ctx: GuardContext) -> list[str]:
     return [
         f"{p.organisation.name} ({country_name(p.organisation.country)}) has not declared its "
@@ -101,7 +104,7 @@ def end_date_passed(ctx: GuardContext) -> list[str]:
     return []
 
 
-@guard("clauses_complete")
+@guard("clauses_complete", reads=("clauses",))
 def clauses_complete(ctx: GuardContext) -> list[str]:
     p = ctx.partnership
     if not p.clauses:
@@ -112,7 +115,7 @@ def clauses_complete(ctx: GuardContext) -> list[str]:
     return reasons
 
 
-@guard("all_clauses_approved")
+@guard("all_clauses_approved", reads=("clauses",))
 def all_clauses_approved(ctx: GuardContext) -> list[str]:
     labels = {"pending": "not reviewed yet", "changes_requested": "changes requested",
               "stale": "changed since it was approved"}
@@ -127,6 +130,6 @@ def all_clauses_approved(ctx: GuardContext) -> list[str]:
     return reasons
 
 
-@guard("jurisdiction_safeguards")
+@guard("jurisdiction_safeguards", reads=("parties", "clauses", "waivers"))
 def jurisdiction_safeguards(ctx: GuardContext) -> list[str]:
     return [r.message for r in evaluate(ctx.partnership, ctx.risk()) if r.blocking]

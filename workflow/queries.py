@@ -21,6 +21,22 @@ DETAIL_OPTIONS = (
 )
 LIST_OPTIONS = (joinedload(Partnership.owner), selectinload(Partnership.parties))
 
+_READS = {
+    "parties": selectinload(Partnership.parties),
+    "parties.assets": selectinload(Partnership.parties).selectinload(Party.assets),
+    "checks": selectinload(Partnership.checks),
+    "clauses": selectinload(Partnership.clauses),
+    "waivers": selectinload(Partnership.waivers),
+}
+
+
+def load_options(reads) -> list:
+    """Loader options for the named relationships (see guards' `reads`)."""
+    names = set(reads)
+    if "parties.assets" in names:
+        names.discard("parties")
+    return [_READS[name] for name in sorted(names)]
+
 
 @dataclass(frozen=True)
 class Page:

@@ -20,8 +20,16 @@ def page(client, url):
 
 
 def clause(session, pid, key):
-    session.rollback()
-    return next(c for c in session.get(Partnership, pid).clauses if c.clause_key == key)
+    """The clause as stored now, read through a fresh session (no identity-map leftovers)."""
+    from sqlalchemy.orm import Session
+
+    fresh = Session(bind=session.get_bind(), expire_on_commit=False)
+    try:
+        found = next(c for c in fresh.get(Partnership, pid).clauses if c.clause_key == key)
+        _ = list(found.reviews), found.values
+        return found
+    finally:
+        fresh.close()
 
 
 def test_coordinator_edits_a_clause_and_bad_values_are_shown_next_to_the_field(

@@ -37,7 +37,9 @@ class LibraryClauseVersion(Base):
     category: Mapped[str] = mapped_column(String(40))
     sort_order: Mapped[int] = mapped_column(Integer)
     # The whole clause (options, texts, variables, applies_to, defaults) as plain data.
-    data: Mapped[dict] = mapped_column(JSONText)
+    # Deferred: versions never change, so readers use the per-process caches keyed by
+    # (id, content_hash) in workflow.clauses and contracts.publish, and load it only once.
+    data: Mapped[dict] = mapped_column(JSONText, deferred=True)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -67,9 +69,11 @@ class AgreementClause(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
 
-    library_version: Mapped[LibraryClauseVersion] = relationship(lazy="joined")
+    library_version: Mapped[LibraryClauseVersion] = relationship(lazy="selectin")
+    # Reviews come with their clauses in one extra query (the approve guard reads them all).
     reviews: Mapped[list[ClauseReview]] = relationship(
-        back_populates="clause", cascade="all, delete-orphan", order_by="ClauseReview.id"
+        back_populates="clause", cascade="all, delete-orphan", order_by="ClauseReview.id",
+        lazy="selectin",
     )
 
     @property

@@ -44,9 +44,10 @@ def _integrity_hint(exc: IntegrityError) -> str:
     return "a database constraint refused it."
 
 
-def load_partnership(session: Session, actor, partnership_id: int) -> Partnership:
+def load_partnership(session: Session, actor, partnership_id: int, options=()) -> Partnership:
     """Load a partnership the actor may see, fresh from the database, or raise NotFound."""
-    partnership = session.get(Partnership, partnership_id, populate_existing=True)
+    partnership = session.get(Partnership, partnership_id, populate_existing=True,
+                              options=list(options))
     if partnership is None or not can_view(actor, partnership):
         raise NotFound(f"Partnership {partnership_id} not found.")
     return partnership

@@ -10,6 +10,7 @@ from ..countries import is_country
 from ..errors import NotFound, ValidationFailed
 from ..models import CountryRisk, RiskTier, SafeguardRule, utcnow
 from ..models.risk import SEVERITIES
+from ..risk import invalidate_reference
 from ..roles import ADMIN
 from ..validation import clean_text
 from ._base import require_role, write
@@ -41,6 +42,7 @@ def set_country_risk(session: Session, actor, country: str, tier_key: str, sourc
         row.source, row.year, row.note, row.updated_at = source, year, note, utcnow()
         audit.record(session, actor, "country_risk_set", details={
             "country": country, "tier": tier_key, "source": source, "year": year})
+    invalidate_reference()
     return row
 
 
@@ -55,6 +57,7 @@ def remove_country_risk(session: Session, actor, country: str, tier_key: str) ->
         session.delete(row)
         audit.record(session, actor, "country_risk_removed",
                      details={"country": country.upper(), "tier": tier_key})
+    invalidate_reference()
 
 
 def set_rule(session: Session, actor, rule_key: str, severity: str, active: bool
@@ -70,4 +73,5 @@ def set_rule(session: Session, actor, rule_key: str, severity: str, active: bool
         rule.severity, rule.active = severity, bool(active)
         audit.record(session, actor, "safeguard_rule_changed", details={
             "rule": rule_key, "severity": severity, "active": bool(active)})
+    invalidate_reference()
     return rule

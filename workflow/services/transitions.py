@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -13,6 +15,22 @@ from ..models import Partnership, utcnow
 from ._base import check_version, load_partnership, write
 
 MAX_COMMENT = 5000
+
+
+def _options(partnership_id: int, trigger: str) -> list:
+    """Eager loads for what the trigger's guards read, in every workflow that has it."""
+    return _trigger_options(trigger)
+
+
+@cache
+def _trigger_options(trigger: str) -> list:
+    from ..definitions import registry
+    from ..guards import GUARD_READS
+    from ..queries import load_options
+
+    reads = [r for wf in registry().values() if (t := wf.transition(trigger))
+             for g in t.guards for r in GUARD_READS[g]]
+    return load_options(reads)
 
 
 def advance(
@@ -32,7 +50,8 @@ def advance(
         )
     now = now or utcnow()
     with write(session):
-        partnership = load_partnership(session, actor, partnership_id)
+        partnership = load_partnership(session, actor, partnership_id, _options(partnership_id,
+                                                                                  trigger))
         check_version(partnership, expected_version)
         transition = check_transition(partnership, trigger, actor, comment, now)
         from_stage = partnership.stage
