@@ -49,9 +49,18 @@ class Config:
     WTF_CSRF_ENABLED = True
     PAGE_SIZE = 25
 
+    # The platform key certifies issued agreements; partners' signatures are checked against
+    # TRUST_ROOTS (PEM files, separated by os.pathsep) but accepted on integrity alone.
+    PREPARE_PDF_IN_BACKGROUND = True
+
     def __init__(self) -> None:
         self.DATABASE_URL = os.environ.get("DATABASE_URL") or self.default_database_url()
         self.SECRET_KEY = self.load_secret_key()
+        self.SIGNING_KEY_PATH = os.environ.get("SIGNING_KEY_PATH", "")
+        self.SIGNING_CERT_PATH = os.environ.get("SIGNING_CERT_PATH", "")
+        self.SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE") or None
+        self.TRUST_ROOTS = [p for p in os.environ.get("TRUST_ROOTS", "").split(os.pathsep) if p]
+        self.MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", 15 * 1024 * 1024))
 
     def default_database_url(self) -> str:
         return _sqlite_url(INSTANCE_DIR / "clusterpact.db")
@@ -80,6 +89,8 @@ class ProductionConfig(Config):
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    # Without SIGNING_KEY_PATH, a self-signed development pair is created under instance/.
+    DEV_SIGNING_DIR = INSTANCE_DIR / "signing"
     DEBUG = False  # the Werkzeug debugger stays off: it executes code on request
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
@@ -104,6 +115,7 @@ class TestingConfig(DevelopmentConfig):
     ENV_NAME = "testing"
     TESTING = True
     WTF_CSRF_ENABLED = True
+    PREPARE_PDF_IN_BACKGROUND = False
 
     def default_database_url(self) -> str:
         return os.environ.get("TEST_DATABASE_URL") or "sqlite://"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["engine", "agreement"]
+ALL = ["engine", "agreement", "documents"]
 
 
 def main(argv: list[str]) -> None:

@@ -81,8 +81,13 @@ class AgreementSnapshot:
         return asdict(self)
 
 
-def build_snapshot(partnership, agreement_label: str) -> AgreementSnapshot:
-    """Take the plain-data snapshot of a partnership's agreement."""
+def build_snapshot(partnership, agreement_label: str, version: int | None = None
+                   ) -> AgreementSnapshot:
+    """Take the plain-data snapshot of a partnership's agreement.
+
+    `version` is the document version printed on the pages (the issued version for a final
+    PDF); it defaults to the partnership's record version for previews.
+    """
     parties = tuple(_party(p) for p in partnership.parties)
     context = _context(parties, partnership.title)
     included = [c for c in partnership.clauses if c.included]
@@ -99,7 +104,8 @@ def build_snapshot(partnership, agreement_label: str) -> AgreementSnapshot:
     return AgreementSnapshot(
         reference=partnership.reference, title=partnership.title,
         agreement_type=partnership.agreement_type, agreement_label=agreement_label,
-        version=partnership.version, sector=partnership.sector or "",
+        version=partnership.version if version is None else version,
+        sector=partnership.sector or "",
         start_date=_date(partnership.start_date), end_date=_date(partnership.end_date),
         parties=parties, clauses=clauses, assets=assets,
         parties_without_assets=tuple(p.organisation.name for p in partnership.parties

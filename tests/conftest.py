@@ -64,6 +64,7 @@ class Database:
             if self.kind == "postgresql":
                 conn.execute(text(f"TRUNCATE {', '.join(data)} RESTART IDENTITY CASCADE"))
             else:
+                conn.execute(text("PRAGMA defer_foreign_keys = ON"))  # self-references
                 for name in data:
                     conn.execute(text(f"DELETE FROM {name}"))  # our own table names
             for name in reversed(REFERENCE):
@@ -111,6 +112,18 @@ def _postgres_database() -> Database:
 
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def document_layer(tmp_path_factory):
+    """Bind the workflow's document effects with a platform key made for this test run."""
+    from contracts.issuing import DocumentSettings, bind
+    from contracts.signing import create_dev_keypair, load_signer
+
+    key, cert = create_dev_keypair(tmp_path_factory.mktemp("signing"))
+    settings = DocumentSettings(signer=load_signer(key, cert), prepare_in_background=False)
+    bind(settings)
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflow.demo import approve_all_clauses, make_compliant
+from workflow.demo import approve_all_clauses, attest_wet_ink_for_all, make_compliant
 from workflow.services import partnerships as ps
 from workflow.services.transitions import advance
 
@@ -30,6 +30,8 @@ def prepare_for(session, p, trigger, owner, legal=None):
         make_compliant(session, owner, p)
     elif trigger == "approve" and legal is not None:
         approve_all_clauses(session, legal, p)
+    elif trigger == "complete":
+        attest_wet_ink_for_all(session, owner, p)
 
 
 def build_partnership(session, owner, legal, eu, counterpart, stage="draft",

@@ -42,12 +42,15 @@ def register_extensions(app: Flask) -> None:
 
     registry()  # load and validate every workflow definition at start: fail fast
     init_db(app)
+    from .documents.setup import init_documents
+
+    init_documents(app)
     login_manager.init_app(app)
     csrf.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, auth, clauses, main, partnerships, review
+    from . import admin, auth, clauses, documents, main, partnerships, review
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -55,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(clauses.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(documents.bp)
 
 
 def register_template_helpers(app: Flask) -> None:

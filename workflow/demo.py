@@ -156,6 +156,26 @@ def approve_all_clauses(session, legal, p):
 
 
 
+# A one-page PDF standing in for a scanned, wet-ink-signed copy in demo data and tests.
+SCAN_PLACEHOLDER = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def attest_wet_ink_for_all(session: Session, coordinator, p) -> None:
+    """Record an attested wet-ink scan for every party (demo data and tests)."""
+    from .services.documents import record_wet_ink
+
+    for party in list(p.parties):
+        record_wet_ink(session, coordinator, p.id, party.id, SCAN_PLACEHOLDER,
+                       f"{p.reference}-{party.id}-scan.pdf",
+                       "Original signed in ink and received by courier; scan checked "
+                       "against the issued version.")
+
+
 def _walk(session: Session, p, owner, legal, target: str) -> None:
     """Advance `p` along its workflow's main path until it reaches `target`."""
     if target == "withdrawn":
@@ -177,5 +197,7 @@ def _walk(session: Session, p, owner, legal, target: str) -> None:
             make_compliant(session, owner, p)
         elif trigger == "approve":
             approve_all_clauses(session, legal, p)
+        elif trigger == "complete":
+            attest_wet_ink_for_all(session, owner, p)
         actor = legal if trigger in LEGAL_TRIGGERS else owner
         p = advance(session, p.id, trigger, actor)

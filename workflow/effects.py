@@ -1,7 +1,9 @@
 """Effects: work a transition does after the stage change, inside the same transaction.
 
-An effect receives (session, partnership, actor, transition) and must not commit.
-Effects are registered by the features that own them (e.g. issuing the agreement PDF).
+An effect receives (session, partnership, actor, transition) and must not commit. Effects
+that need the document layer (rendering, certification) are declared here by name and bound
+by contracts/ when the application starts; an unbound effect fails loudly, it never passes
+silently.
 """
 
 from __future__ import annotations
@@ -12,11 +14,44 @@ Effect = Callable[..., None]
 EFFECTS: dict[str, Effect] = {}
 
 
+class EffectNotBound(RuntimeError):
+    """A declared effect ran before its implementation was bound."""
+
+
 def effect(name: str):
-    """Register an effect under `name`."""
+    """Register an effect implemented in the domain under `name`."""
 
     def register(fn: Effect) -> Effect:
         EFFECTS[name] = fn
         return fn
 
     return register
+
+
+def declare_effect(name: str) -> None:
+    """Declare an effect whose implementation another layer binds with `bind_effect`."""
+
+    def unbound(*_args, **_kwargs):
+        raise EffectNotBound(f"effect {name!r} has no implementation bound")
+
+    EFFECTS.setdefault(name, unbound)
+
+
+def bind_effect(name: str, fn: Effect) -> None:
+    """Bind the implementation of a declared effect."""
+    if name not in EFFECTS:
+        raise KeyError(f"effect {name!r} is not declared")
+    EFFECTS[name] = fn
+
+
+declare_effect("issue_agreement")  # approve: freeze and issue the certified PDF
+declare_effect("prepare_agreement")  # submit_for_review: lay out the candidate PDF early
+declare_effect("issue_evidence_report")  # complete: the certificate of completion
+
+
+@effect("supersede_issued")
+def supersede_issued(session, partnership, actor, transition) -> None:
+    """Reopening keeps the issued PDF but marks it superseded (never deleted)."""
+    from .services.documents import supersede_current
+
+    supersede_current(session, partnership, actor)

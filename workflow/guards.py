@@ -133,3 +133,28 @@ def all_clauses_approved(ctx: GuardContext) -> list[str]:
 @guard("jurisdiction_safeguards", reads=("parties", "clauses", "waivers"))
 def jurisdiction_safeguards(ctx: GuardContext) -> list[str]:
     return [r.message for r in evaluate(ctx.partnership, ctx.risk()) if r.blocking]
+
+
+def _current_issued(partnership):
+    return next((d for d in partnership.documents
+                 if d.kind == "issued" and d.status == "current"), None)
+
+
+@guard("issued_pdf_exists", reads=("documents",))
+def issued_pdf_exists(ctx: GuardContext) -> list[str]:
+    if _current_issued(ctx.partnership) is None:
+        return ["No issued agreement PDF exists; it is issued when legal approves."]
+    return []
+
+
+@guard("all_parties_signed", reads=("parties", "documents", "signatures"))
+def all_parties_signed(ctx: GuardContext) -> list[str]:
+    issued = _current_issued(ctx.partnership)
+    if issued is None:
+        return ["No issued agreement PDF exists."]
+    signed = {s.party_id for s in ctx.partnership.signatures
+              if s.issued_document_id == issued.id
+              and (s.kind == "wet_ink" or (s.valid and s.intact))}
+    return [f"{p.organisation.name}: no verified signature on version {issued.version} yet "
+            "(upload a signed copy, or record an attested wet-ink scan)."
+            for p in ctx.partnership.parties if p.id not in signed]

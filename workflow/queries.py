@@ -27,6 +27,8 @@ _READS = {
     "checks": selectinload(Partnership.checks),
     "clauses": selectinload(Partnership.clauses),
     "waivers": selectinload(Partnership.waivers),
+    "documents": selectinload(Partnership.documents),
+    "signatures": selectinload(Partnership.signatures),
 }
 
 

@@ -87,3 +87,33 @@ def test_available_transitions_report_role_and_guard_reasons_together():
         "Only a coordinator can start due diligence.",
         "Qianhai: signatory name, title and email are required.",
     )
+
+
+def test_send_for_signature_needs_an_issued_pdf():
+    p = complete_partnership("cluster_partnership", "approved")
+    p.documents = []
+    assert reasons(p, "send_for_signature") == [
+        "No issued agreement PDF exists; it is issued when legal approves."]
+
+
+def test_complete_needs_every_party_signed_on_the_current_version():
+    from workflow.models import Document, Signature
+
+    p = complete_partnership("cluster_partnership", "signing")
+    eu, cn = p.parties
+    # The counterpart signed only the superseded version 1; version 2 is current.
+    p.documents = [Document(id=1, kind="issued", status="superseded", version=1),
+                   Document(id=2, kind="issued", status="current", version=2)]
+    p.signatures = [
+        Signature(party_id=eu.id, issued_document_id=2, kind="wet_ink", attested_by_id=7),
+        Signature(party_id=cn.id, issued_document_id=1, kind="digital", valid=True, intact=True),
+    ]
+    assert reasons(p, "complete") == [
+        "Qianhai: no verified signature on version 2 yet (upload a signed copy, or record an "
+        "attested wet-ink scan)."]
+    p.signatures.append(Signature(party_id=cn.id, issued_document_id=2, kind="digital",
+                                  valid=False, intact=True))
+    assert len(reasons(p, "complete")) == 1  # an invalid signature does not count
+    p.signatures.append(Signature(party_id=cn.id, issued_document_id=2, kind="digital",
+                                  valid=True, intact=True))
+    check_transition(p, "complete", COORD, risk_loader=lambda: NO_RISK)

@@ -17,11 +17,13 @@ from workflow.models import (
     AgreementClause,
     BackgroundAsset,
     ClauseReview,
+    Document,
     DueDiligenceCheck,
     LibraryClauseVersion,
     Organisation,
     Partnership,
     Party,
+    Signature,
 )
 from workflow.safeguards import RiskData
 
@@ -98,7 +100,12 @@ def complete_partnership(workflow_key: str, stage: str) -> Partnership:
     p = Partnership(workflow_key=workflow_key, _stage=stage, owner_id=1,
                     agreement_type=agreement_type, end_date=date(2020, 1, 1))
     p.clauses = approved_clauses(agreement_type)
+    issued = Document(id=1, kind="issued", status="current", version=1)
+    p.documents = [issued]
     p.parties = [eu, cn]
+    eu.id, cn.id = 11, 12
+    p.signatures = [Signature(party_id=party.id, issued_document_id=1, kind="digital",
+                              valid=True, intact=True) for party in (eu, cn)]
     p.checks = [DueDiligenceCheck(item_key=i.key, done=True) for i in wf.checklist]
     return p
 

@@ -38,17 +38,17 @@ def test_coordinator_edits_a_clause_and_bad_values_are_shown_next_to_the_field(
     auth.login(p.owner.email)
     url = f"/partnerships/{p.id}/clauses/confidentiality"
     html = page(client, url)
-    assert "Guidance:" in html and 'name="var_term_years"' in html
+    assert "Guidance:" in html and 'name="var_nnn__term_years"' in html
     bad = client.post(url, data={"csrf_token": csrf_token(html), "expected_version": p.version,
-                                 "option": "nnn", "var_term_years": "forty",
-                                 "var_confirmation_days": "15", "included": "y"})
+                                 "option": "nnn", "var_nnn__term_years": "forty",
+                                 "var_nnn__confirmation_days": "15", "included": "y"})
     assert bad.status_code == 422
     body = bad.get_data(as_text=True)
-    assert re.search(r'id="var-term_years-error">[^<]*whole number', body)
+    assert re.search(r'id="var-nnn-term_years-error">[^<]*whole number', body)
     assert clause(session, p.id, "confidentiality").option_key == "standard"
     ok = client.post(url, data={"csrf_token": csrf_token(html), "expected_version": p.version,
-                                "option": "nnn", "var_term_years": "7",
-                                "var_confirmation_days": "15", "included": "y"})
+                                "option": "nnn", "var_nnn__term_years": "7",
+                                "var_nnn__confirmation_days": "15", "included": "y"})
     assert ok.status_code == 302
     saved = clause(session, p.id, "confidentiality")
     assert saved.option_key == "nnn" and saved.values["term_years"] == 7

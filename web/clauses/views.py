@@ -51,7 +51,8 @@ def edit(partnership_id: int, clause_key: str):
     spec = spec_of(clause.library_version)
     form = ClauseForm(obj=clause, expected_version=p.version, option=clause.option_key)
     form.option.choices = [SelectChoice(o.key, o.label) for o in spec.options]
-    values = {k[4:]: v for k, v in request.form.items() if k.startswith("var_")}
+    chosen = request.form.get("option", clause.option_key)
+    values = _posted_values(chosen)
     errors = {}
     if form.validate_on_submit():
         try:
@@ -145,6 +146,14 @@ def delete_asset(partnership_id: int, asset_id: int):
                           expected_version=form.expected_version.data)
     flash("Background-IP asset removed.", "success")
     return redirect(url_for("partnerships.detail", partnership_id=partnership_id) + "#register")
+
+
+def _posted_values(option_key: str) -> dict[str, str]:
+    """The posted values of one option's variables (inputs are named var_<option>__<name>;
+    a checkbox posts after its hidden 'false', so the last value of a name wins)."""
+    prefix = f"var_{option_key}__"
+    return {name[len(prefix):]: request.form.getlist(name)[-1]
+            for name in request.form if name.startswith(prefix)}
 
 
 def _asset_input(form: AssetForm) -> register.AssetInput:

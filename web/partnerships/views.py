@@ -14,6 +14,7 @@ from workflow.engine import available_transitions
 from workflow.errors import ValidationFailed
 from workflow.risk import load_risk
 from workflow.safeguards import evaluate
+from workflow.services import documents
 from workflow.services import partnerships as svc
 from workflow.services.review import visible_comments
 from workflow.services.transitions import advance
@@ -91,6 +92,9 @@ def detail(partnership_id: int):
         rows=clause_rows(p, results, risk.tiers_by_country),
         results=results,
         comments=visible_comments(db, current_user, p),
+        docs=documents.documents(db, p.id),
+        issued=(issued := documents.current_issued(db, p.id)),
+        signatures=documents.signatures_for(db, issued) if issued else [],
         comment_form=CommentForm(visibility="internal"),
         events=queries.history(db, p.id),
         transition_form=TransitionForm(expected_version=p.version),

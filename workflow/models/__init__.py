@@ -11,12 +11,14 @@ from .core import (
     ReferenceCounter,
     User,
 )
+from .documents import Document, DocumentBlob, RenderCache, Signature
 from .risk import CountryRisk, RiskTier, SafeguardRule, SafeguardWaiver
 from .types import JSONText, UTCDateTime, utcnow
 
 __all__ = [
     "AgreementClause", "AuditEvent", "BackgroundAsset", "ClauseReview", "Comment",
-    "CountryRisk", "DueDiligenceCheck", "JSONText", "LibraryClauseVersion", "Organisation",
-    "Partnership", "Party", "ReferenceCounter", "RiskTier", "SafeguardRule", "SafeguardWaiver",
+    "CountryRisk", "Document", "DocumentBlob", "DueDiligenceCheck", "JSONText",
+    "LibraryClauseVersion", "Organisation", "Partnership", "Party", "ReferenceCounter",
+    "RenderCache", "RiskTier", "SafeguardRule", "SafeguardWaiver", "Signature",
     "UTCDateTime", "User", "utcnow",
 ]

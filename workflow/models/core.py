@@ -25,6 +25,7 @@ from .types import JSONText, UTCDateTime, in_values, utcnow
 
 if TYPE_CHECKING:
     from .clauses import AgreementClause
+    from .documents import Document, Signature
     from .risk import SafeguardWaiver
 
 
@@ -124,6 +125,10 @@ class Partnership(Base):
     waivers: Mapped[list[SafeguardWaiver]] = relationship(
         cascade="all, delete-orphan", order_by="SafeguardWaiver.id"
     )
+    documents: Mapped[list[Document]] = relationship(
+        order_by="Document.id", viewonly=True)
+    signatures: Mapped[list[Signature]] = relationship(
+        order_by="Signature.id", viewonly=True)
 
     # Every committed change bumps the version; a writer holding an older version loses.
     __mapper_args__ = {"version_id_col": version}

@@ -118,6 +118,14 @@ def waive_rule(
             raise Conflict(f"Rule {rule_key!r} only warns; there is nothing to waive.")
         if any(w.rule_key == rule_key for w in partnership.waivers):
             raise Conflict(f"Rule {rule_key!r} is already waived for {partnership.reference}.")
+        state = get_workflow(partnership.workflow_key).state(partnership.stage)
+        if not (state.editable or state.reviewing):
+            raise Conflict(f"{partnership.reference} is in stage '{state.label}'; safeguards "
+                           "are waived before approval only.")
+        from ..risk import safeguard_results
+
+        if not any(r.rule_key == rule_key for r in safeguard_results(session, partnership)):
+            raise Conflict(f"Rule {rule_key!r} does not apply to {partnership.reference}.")
         waiver = SafeguardWaiver(rule_key=rule_key, waived_by_id=actor.id, comment=body,
                                  created_at=utcnow())
         partnership.waivers.append(waiver)

@@ -1,0 +1,214 @@
+"""Issuing agreements: the document effects of the workflow and the upload verifier.
+
+Bound into workflow.effects when the application starts (`bind(settings)`), so the domain
+names the effects in its workflow definitions without depending on this layer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflow import agreement_types, audit
+from workflow.db import WRITE_OPTION
+from workflow.effects import bind_effect
+from workflow.models import Partnership, RenderCache, utcnow
+from workflow.services.documents import (
+    SignatureCheck,
+    UploadVerdict,
+    current_issued,
+    field_name,
+    issued_filename,
+    store_document,
+)
+
+from .agreement import AgreementSnapshot, build_snapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DocumentSettings:
+    """What issuing and verifying need from the configuration."""
+
+    signer: object  # a pyHanko signer holding the platform key and certificate
+    trust_roots: list = field(default_factory=list)  # certificates partners' keys chain to
+    max_upload_bytes: int = 20 * 1024 * 1024
+    prepare_in_background: bool = True
+
+
+def cache_key(snapshot: AgreementSnapshot, *, draft: bool, generated: str) -> str:
+    """The hash of everything that determines a rendered PDF's bytes."""
+    from .pdf import content_hash
+
+    return content_hash(snapshot, draft=draft, author=_author(snapshot), generated=generated)
+
+
+def _author(snapshot: AgreementSnapshot) -> str:
+    lead = next((p for p in snapshot.parties if p.role == "lead"), None)
+    return lead.name if lead else "ClusterPact"
+
+
+def _snapshot(partnership: Partnership, version: int) -> AgreementSnapshot:
+    return build_snapshot(partnership, agreement_types.label(partnership.agreement_type),
+                          version=version)
+
+
+def rendered(session: Session, snapshot: AgreementSnapshot, *, draft: bool, generated: str):
+    """(pdf bytes, layout) from the shared render cache, rendering on a miss."""
+    from .pdf import render_pdf
+
+    key = cache_key(snapshot, draft=draft, generated=generated)
+    row = session.get(RenderCache, key)
+    if row is not None:
+        return row.content, row.layout or {}
+    result = render_pdf(snapshot, draft=draft, author=_author(snapshot), generated=generated)
+    layout = {"boxes": {str(k): [v[0], list(v[1])] for k, v in result.signature_boxes.items()}}
+    _store_cache(session, key, "draft" if draft else "final", result.pages, layout, result.pdf)
+    return result.pdf, layout
+
+
+def _store_cache(session: Session, key, kind, pages, layout, pdf) -> None:
+    """Keep a rendered PDF: inside a service's write transaction as part of it (SQLite has a
+    single writer), otherwise in its own short transaction; a concurrent twin is fine."""
+    row = RenderCache(content_hash=key, kind=kind, pages=pages, layout=layout, content=pdf,
+                      created_at=utcnow())
+    if session.in_transaction() and session.connection().get_execution_options().get(
+            WRITE_OPTION):
+        with session.begin_nested():
+            session.add(row)
+        return
+    factory = sessionmaker(bind=session.get_bind())
+    with factory() as own:
+        own.add(row)
+        try:
+            own.commit()
+        except IntegrityError:
+            own.rollback()
+
+
+def draft_pdf(session: Session, partnership: Partnership) -> bytes:
+    """The watermarked draft of the current content (cached by content hash, never issued)."""
+    snapshot = _snapshot(partnership, partnership.version)
+    return rendered(session, snapshot, draft=True, generated=date.today().isoformat())[0]
+
+
+def _next_issue_version(session: Session, partnership: Partnership) -> int:
+    from sqlalchemy import func
+
+    from workflow.models import Document
+
+    last = session.scalar(select(func.max(Document.version)).where(
+        Document.partnership_id == partnership.id, Document.kind == "issued"))
+    return (last or 0) + 1
+
+
+def _final_inputs(session: Session, partnership: Partnership):
+    """The snapshot and date of the next issued version (stable from submission on)."""
+    version = _next_issue_version(session, partnership)
+    settled = partnership.stage_entered_at.date().isoformat() if partnership.stage in (
+        "legal_review",) else utcnow().date().isoformat()
+    return _snapshot(partnership, version), version, settled
+
+
+def make_prepare_effect(settings: DocumentSettings):
+    """submit_for_review: lay out the final PDF once the content settles, after commit."""
+
+    def prepare(session: Session, partnership: Partnership, actor, transition) -> None:
+        partnership_id = partnership.id
+        bind = session.get_bind()
+
+        def run():
+            factory = sessionmaker(bind=bind, expire_on_commit=False)
+            try:
+                with factory() as own:
+                    p = own.get(Partnership, partnership_id)
+                    snapshot, _version, settled = _final_inputs(own, p)
+                    rendered(own, snapshot, draft=False, generated=settled)
+            except Exception:  # noqa: BLE001 - approve renders itself if this failed
+                log.exception("preparing the agreement PDF of %s failed", partnership_id)
+
+        def after_commit(_session):
+            if settings.prepare_in_background:
+                threading.Thread(target=run, name=f"prepare-{partnership_id}",
+                                 daemon=True).start()
+            else:
+                run()
+
+        event.listen(session, "after_commit", after_commit, once=True)
+
+    return prepare
+
+
+def make_issue_effect(settings: DocumentSettings):
+    """approve: add the signature fields, certify, and store the issued PDF (version n)."""
+    from .signing import prepare_and_certify
+
+    def issue(session: Session, partnership: Partnership, actor, transition) -> None:
+        snapshot, version, settled = _final_inputs(session, partnership)
+        pdf, layout = rendered(session, snapshot, draft=False, generated=settled)
+        boxes = {int(k): (v[0], tuple(v[1])) for k, v in layout["boxes"].items()}
+        names = {pid: field_name(pid) for pid in boxes}
+        certified = prepare_and_certify(
+            pdf, boxes, names, settings.signer,
+            reason=f"Issued by ClusterPact: {partnership.reference} version {version}")
+        if current_issued(session, partnership.id) is not None:
+            from workflow.services.documents import supersede_current
+
+            supersede_current(session, partnership, actor)
+        document = store_document(session, partnership, actor, kind="issued",
+                                  status="current", filename=issued_filename(partnership,
+                                                                             version),
+                                  content=certified)
+        audit.record(session, actor, "agreement_issued", partnership=partnership,
+                     details={"document_id": document.id, "version": version,
+                              "sha256": document.sha256})
+
+    return issue
+
+
+def make_evidence_effect(settings: DocumentSettings):
+    """complete: issue the certificate of completion as its own PDF."""
+
+    def evidence(session: Session, partnership: Partnership, actor, transition) -> None:
+        from .evidence import render_evidence
+
+        pdf = render_evidence(session, partnership)
+        document = store_document(session, partnership, actor, kind="evidence",
+                                  status="current",
+                                  filename=f"{partnership.reference}-evidence.pdf", content=pdf)
+        audit.record(session, actor, "evidence_report_issued", partnership=partnership,
+                     details={"document_id": document.id, "sha256": document.sha256})
+
+    return evidence
+
+
+def make_verifier(settings: DocumentSettings):
+    """The upload verifier handed to workflow.services.documents.upload_signed_copy."""
+    from .verify import verify_signed_copy
+
+    def verify(issued: bytes, upload: bytes, expected: dict[str, int]) -> UploadVerdict:
+        result = verify_signed_copy(issued, upload, {k: str(v) for k, v in expected.items()},
+                                    settings.trust_roots, max_bytes=settings.max_upload_bytes)
+        checks = [SignatureCheck(
+            field=s.field, party_id=expected.get(s.field) if s.new else None,
+            signer_subject=s.signer_subject, certificate_sha256=s.certificate_sha256,
+            signing_time=s.signing_time, intact=s.intact, valid=s.valid, trusted=s.trusted,
+            modification_level=s.modification_level or "")
+            for s in result.signatures if not s.certification]
+        return UploadVerdict(result.status, result.reason, checks)
+
+    return verify
+
+
+def bind(settings: DocumentSettings) -> None:
+    """Bind the document effects of the workflow definitions to this layer."""
+    bind_effect("prepare_agreement", make_prepare_effect(settings))
+    bind_effect("issue_agreement", make_issue_effect(settings))
+    bind_effect("issue_evidence_report", make_evidence_effect(settings))
