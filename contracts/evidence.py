@@ -64,13 +64,9 @@ def _summary(s) -> str:
 
 def render_evidence(session: Session, partnership) -> bytes:
     """The certificate of completion as a PDF (bundled fonts and CSS only)."""
-    from weasyprint import HTML
-
-    from .pdf import _RENDER_LOCK, AssetFetcher, _font_config
-    from .preview import PRINT_BASE_URL, PRINT_STYLESHEET_URL
+    from .pdf import render_html_pdf
+    from .preview import PRINT_STYLESHEET_URL
 
     html = _env.get_template("evidence.html").render(
         e=evidence_data(session, partnership), stylesheet=PRINT_STYLESHEET_URL)
-    with _RENDER_LOCK:
-        return HTML(string=html, base_url=f"{PRINT_BASE_URL}evidence.html",
-                    url_fetcher=AssetFetcher()).write_pdf(font_config=_font_config())
+    return render_html_pdf(html, name="evidence.html")

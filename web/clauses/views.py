@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from contracts.agreement import build_snapshot
-from contracts.preview import PRINT_DIR, render_html
+from contracts.preview import ASSETS_DIR, PRINT_DIR, render_html
 from workflow import agreement_types, queries
 from workflow.clauses import spec_of
 from workflow.errors import ValidationFailed
@@ -29,6 +29,7 @@ from ..db import get_db
 from .forms import AssetForm, ClauseForm, ConfirmForm
 
 bp = Blueprint("clauses", __name__)
+FONTS_DIR = ASSETS_DIR / "fonts"
 
 
 @bp.before_request
@@ -81,6 +82,14 @@ def preview(partnership_id: int):
 @bp.get("/print/agreement.css")
 def print_css():
     return send_file(PRINT_DIR / "agreement.css", mimetype="text/css", max_age=300)
+
+
+@bp.get("/print/fonts/<name>")
+def print_font(name: str):
+    """The bundled fonts the print stylesheet names (the screen preview uses them too)."""
+    from flask import send_from_directory
+
+    return send_from_directory(FONTS_DIR, name, mimetype="font/ttf", max_age=86400)
 
 
 @bp.route("/partnerships/<int:partnership_id>/rebase", methods=["GET", "POST"])

@@ -125,11 +125,9 @@ def upload_signed_copy(session: Session, actor, partnership_id: int, content: by
         issued = current_issued(session, partnership.id)
         if issued is None:
             raise Conflict(f"{partnership.reference} has no issued agreement to sign.")
+        # Any party's field may be signed in a copy (signatures are collected in turn); who
+        # signed is recorded from the certificate and shown, never assumed from the uploader.
         expected = {field_name(p.id): p.id for p in partnership.parties}
-        if actor.role == PARTNER:  # a partner signs for their own organisation only
-            expected = {f: pid for f, pid in expected.items() if any(
-                p.id == pid and p.organisation_id == actor.organisation_id
-                for p in partnership.parties)}
         verdict = verify(content_of(session, issued), content, expected)
         document = store_document(
             session, partnership, actor, kind="signed_copy", status=verdict.status,
