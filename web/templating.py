@@ -23,5 +23,6 @@ def init_templating(app) -> None:
         agreement_label=agreement_types.label,
         org_kind=lambda k: ORG_KIND_LABELS.get(k, k),
         dt=lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "",
+        reject_key=lambda args, key: {k: v for k, v in args.items() if k != key},
     )
     app.jinja_env.globals.update(is_eu_eea=is_eu_eea, logout_form=LogoutForm)

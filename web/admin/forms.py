@@ -29,3 +29,33 @@ class RuleForm(FlaskForm):
                                                 SelectChoice("warn", "Warns")])
     active = BooleanField("Active")
     submit = SubmitField("Save rule")
+
+
+class UserForm(FlaskForm):
+    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
+    display_name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    role = SelectField("Role")
+    organisation_id = SelectField("Organisation", coerce=int)
+    password = StringField("Initial password (at least 12 characters; the user should change "
+                           "it)", validators=[DataRequired(), Length(min=12, max=256)])
+    submit = SubmitField("Create user")
+
+
+class UserRoleForm(FlaskForm):
+    role = SelectField("Role")
+    organisation_id = SelectField("Organisation", coerce=int)
+    submit = SubmitField("Change role")
+
+
+class ActiveForm(FlaskForm):
+    active = HiddenField(validators=[DataRequired()])
+    submit = SubmitField("Save")
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    country = StringField("Country (ISO 3166-1 alpha-2)",
+                          validators=[DataRequired(), Length(min=2, max=2)])
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    kind = SelectField("Kind")
+    submit = SubmitField("Create organisation")

@@ -9,10 +9,21 @@ from wtforms.fields.choices import SelectChoice
 from workflow import queries
 from workflow.countries import country_name
 from workflow.errors import ValidationFailed
+from workflow.roles import ORG_KIND_LABELS, USER_ROLES
 from workflow.services import risk as svc
+from workflow.services import users as user_svc
+from workflow.services.organisations import create_organisation
 
 from ..db import get_db
-from .forms import CountryRiskForm, RemoveRiskForm, RuleForm
+from .forms import (
+    ActiveForm,
+    CountryRiskForm,
+    OrganisationForm,
+    RemoveRiskForm,
+    RuleForm,
+    UserForm,
+    UserRoleForm,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -26,7 +37,7 @@ def _require_admin():
 
 @bp.get("/")
 def index():
-    return redirect(url_for(".library"))
+    return redirect(url_for("main.dashboard"))
 
 
 @bp.get("/library")
@@ -80,3 +91,73 @@ def rule(rule_key: str):
     svc.set_rule(get_db(), current_user, rule_key, form.severity.data, form.active.data)
     flash(f"Rule {rule_key} saved.", "success")
     return redirect(url_for(".risk") + "#rules")
+
+
+def _role_choices():
+    return [SelectChoice(r, r.capitalize()) for r in USER_ROLES]
+
+
+def _org_choices():
+    return [SelectChoice(0, "— none —")] + [
+        SelectChoice(o.id, f"{o.name} ({o.country})") for o in queries.organisations(get_db())]
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    form = UserForm()
+    form.role.choices, form.organisation_id.choices = _role_choices(), _org_choices()
+    if form.validate_on_submit():
+        try:
+            user_svc.create_user(get_db(), current_user, form.email.data, form.display_name.data,
+                                 form.role.data, form.password.data,
+                                 form.organisation_id.data or None)
+        except ValidationFailed as exc:
+            for name, message in exc.field_errors.items():
+                getattr(form, name, form.email).errors.append(message)
+        else:
+            flash(f"User {form.email.data} created.", "success")
+            return redirect(url_for(".users"))
+    return render_template("admin/users.html", form=form, users=user_svc.list_users(get_db()),
+                           role_form=UserRoleForm(), active_form=ActiveForm(),
+                           roles=USER_ROLES, orgs=queries.organisations(get_db())), (
+        422 if form.errors else 200)
+
+
+@bp.post("/users/<int:user_id>/role")
+def user_role(user_id: int):
+    form = UserRoleForm()
+    form.role.choices, form.organisation_id.choices = _role_choices(), _org_choices()
+    if not form.validate_on_submit():
+        abort(400, "The form was incomplete; reload the page and try again.")
+    user_svc.set_role(get_db(), current_user, user_id, form.role.data,
+                      form.organisation_id.data or None)
+    flash("Role changed; the user's sessions were ended.", "success")
+    return redirect(url_for(".users"))
+
+
+@bp.post("/users/<int:user_id>/active")
+def user_active(user_id: int):
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        abort(400, "The form was incomplete; reload the page and try again.")
+    user_svc.set_active(get_db(), current_user, user_id, form.active.data == "1")
+    flash("User updated.", "success")
+    return redirect(url_for(".users"))
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+def organisations():
+    form = OrganisationForm()
+    form.kind.choices = [SelectChoice(k, v) for k, v in ORG_KIND_LABELS.items()]
+    if form.validate_on_submit():
+        try:
+            create_organisation(get_db(), current_user, form.name.data, form.country.data,
+                                form.kind.data, form.city.data)
+        except ValidationFailed as exc:
+            for name, message in exc.field_errors.items():
+                getattr(form, name, form.name).errors.append(message)
+        else:
+            flash(f"{form.name.data} created.", "success")
+            return redirect(url_for(".organisations"))
+    return render_template("admin/organisations.html", form=form,
+                           orgs=queries.organisations(get_db())), (422 if form.errors else 200)

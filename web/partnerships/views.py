@@ -6,10 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from workflow import queries
+from workflow import listing, queries
+from workflow.agreement_types import AGREEMENT_TYPES
 from workflow.clause_view import clause_rows
-from workflow.countries import is_eu_eea
-from workflow.definitions import get_workflow
+from workflow.countries import all_countries, is_eu_eea
+from workflow.definitions import get_workflow, registry
 from workflow.engine import available_transitions
 from workflow.errors import ValidationFailed
 from workflow.risk import load_risk
@@ -40,10 +41,19 @@ def _require_login():
 
 @bp.get("/")
 def index():
-    page = queries.list_partnerships(
-        get_db(), current_user, request.args.get("page", 1, type=int)
-    )
-    return render_template("partnerships/index.html", page=page)
+    db, args = get_db(), request.args
+    filters = listing.Filters(
+        stage=args.get("stage", ""), agreement_type=args.get("type", ""),
+        country=args.get("country", "")[:2], tier=args.get("tier", ""),
+        owner_id=args.get("owner", type=int), q=args.get("q", "")[:100],
+        sort=args.get("sort", "updated") if args.get("sort") in listing.SORTS else "updated")
+    page = listing.search(db, current_user, filters, cursor=args.get("after") or None)
+    return render_template(
+        "partnerships/index.html", page=page, f=filters,
+        stages=sorted({(s.name, s.label) for wf in registry().values() for s in wf.states}),
+        countries=all_countries(), tiers=queries.risk_tiers(db),
+        owners=listing.owners(db) if current_user.is_staff else [],
+        types=AGREEMENT_TYPES, sorts=listing.SORTS)
 
 
 def _org_choices(eu: bool):

@@ -27,16 +27,21 @@ def _require_login():
     """Every page here needs a logged-in user."""
 
 
+def queue_items(db) -> list[tuple]:
+    """(partnership, clauses pending, unmet flags) for every partnership in review."""
+    items = []
+    for p in queries.review_queue(db):
+        rows = clause_rows(p, evaluate(p, load_risk(db, p)), {})
+        items.append((p, sum(1 for r in rows if r.included and r.status != "approved"),
+                      [f for r in rows for f in r.flags if not f.met]))
+    return items
+
+
 @bp.get("/review/")
 def queue():
     if not current_user.is_staff:
         abort(403, "The review queue is for cluster staff and legal advisors.")
-    items = []
-    for p in queries.review_queue(get_db()):
-        rows = clause_rows(p, evaluate(p, load_risk(get_db(), p)), {})
-        items.append((p, sum(1 for r in rows if r.included and r.status != "approved"),
-                      [f for r in rows for f in r.flags if not f.met]))
-    return render_template("review/queue.html", items=items)
+    return render_template("review/queue.html", items=queue_items(get_db()))
 
 
 @bp.get("/partnerships/<int:partnership_id>/review")

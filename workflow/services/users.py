@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..errors import Conflict, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import Organisation, User, utcnow
 from ..passwords import hash_password, new_session_token, password_problem, verify_password
 from ..roles import ADMIN, PARTNER, SYSTEM, USER_ROLES
@@ -94,3 +94,55 @@ def load_user_for_session(session: Session, user_id: int, token: str) -> User | 
     if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
         return None
     return user
+
+
+def set_active(session: Session, actor, user_id: int, active: bool) -> User:
+    """Activate or deactivate a user; deactivation ends every session of theirs at once."""
+    require_role(actor, ADMIN, doing="manage users")
+    with write(session):
+        user = _user(session, user_id)
+        if user.id == actor.id and not active:
+            raise Conflict("You cannot deactivate yourself.")
+        if user.active != bool(active):
+            user.active = bool(active)
+            user.session_token = new_session_token()
+            audit.record(session, actor, "user_activated" if active else "user_deactivated",
+                         details={"user_id": user.id})
+    return user
+
+
+def set_role(session: Session, actor, user_id: int, role: str,
+             organisation_id: int | None = None) -> User:
+    """Change a user's role (and organisation); their sessions end so the new role applies."""
+    require_role(actor, ADMIN, doing="manage users")
+    if role not in USER_ROLES:
+        raise ValidationFailed("Unknown role.", {"role": f"One of: {', '.join(USER_ROLES)}."})
+    with write(session):
+        user = _user(session, user_id)
+        if organisation_id is not None and session.get(Organisation, organisation_id) is None:
+            raise ValidationFailed("Unknown organisation.", {"organisation": "Not found."})
+        org = organisation_id if organisation_id is not None else user.organisation_id
+        if role == PARTNER and org is None:
+            raise ValidationFailed("A partner belongs to an organisation.",
+                                   {"organisation": "Required for partners."})
+        if user.id == actor.id and role != ADMIN:
+            raise Conflict("You cannot remove your own administrator role.")
+        if (user.role, user.organisation_id) != (role, org):
+            before = user.role
+            user.role, user.organisation_id = role, org
+            user.session_token = new_session_token()
+            audit.record(session, actor, "user_role_changed",
+                         details={"user_id": user.id, "from": before, "to": role})
+    return user
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id, populate_existing=True)
+    if user is None:
+        raise NotFound(f"User {user_id} not found.")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, by name."""
+    return list(session.scalars(select(User).order_by(User.display_name)))
