@@ -40,8 +40,11 @@ run: install
 	@echo
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT) --no-debugger --no-reload
 
+# Browser tests run on their own: Playwright keeps an event loop that pyHanko (used by other
+# tests in the same process) must not share.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --ignore=tests/browser
+	$(BIN)/python -m pytest tests/browser
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser" -x -q

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["engine", "agreement", "documents"]
+ALL = ["engine", "agreement", "documents", "listing"]
 
 
 def main(argv: list[str]) -> None:

@@ -193,11 +193,14 @@ def make_verifier(settings: DocumentSettings):
     """The upload verifier handed to workflow.services.documents.upload_signed_copy."""
     from .verify import verify_signed_copy
 
-    def verify(issued: bytes, upload: bytes, expected: dict[str, int]) -> UploadVerdict:
-        result = verify_signed_copy(issued, upload, {k: str(v) for k, v in expected.items()},
-                                    settings.trust_roots, max_bytes=settings.max_upload_bytes)
+    def verify(issued: bytes, upload: bytes, expected: dict[str, tuple[int, str]]
+               ) -> UploadVerdict:
+        names = {field: name for field, (_pid, name) in expected.items()}
+        result = verify_signed_copy(issued, upload, names, settings.trust_roots,
+                                    max_bytes=settings.max_upload_bytes)
         checks = [SignatureCheck(
-            field=s.field, party_id=expected.get(s.field) if s.new else None,
+            field=s.field, party_id=expected[s.field][0] if s.new and s.field in expected
+            else None,
             signer_subject=s.signer_subject, certificate_sha256=s.certificate_sha256,
             signing_time=s.signing_time, intact=s.intact, valid=s.valid, trusted=s.trusted,
             modification_level=s.modification_level or "")

@@ -107,7 +107,8 @@ class UploadVerdict:
     signatures: list[SignatureCheck] = field(default_factory=list)
 
 
-Verifier = Callable[[bytes, bytes, dict[str, int]], UploadVerdict]
+# (issued bytes, upload, {field name: (party id, party name)}) -> verdict
+Verifier = Callable[[bytes, bytes, dict[str, tuple[int, str]]], UploadVerdict]
 
 
 def upload_signed_copy(session: Session, actor, partnership_id: int, content: bytes,
@@ -127,7 +128,7 @@ def upload_signed_copy(session: Session, actor, partnership_id: int, content: by
             raise Conflict(f"{partnership.reference} has no issued agreement to sign.")
         # Any party's field may be signed in a copy (signatures are collected in turn); who
         # signed is recorded from the certificate and shown, never assumed from the uploader.
-        expected = {field_name(p.id): p.id for p in partnership.parties}
+        expected = {field_name(p.id): (p.id, p.organisation.name) for p in partnership.parties}
         verdict = verify(content_of(session, issued), content, expected)
         document = store_document(
             session, partnership, actor, kind="signed_copy", status=verdict.status,
