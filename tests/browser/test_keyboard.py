@@ -71,7 +71,7 @@ def test_keyboard_only_login_and_advance(page, shot, world):
     expect(page.locator("ol.stages li[aria-current=step]")).to_have_text("Draft")
     shot("keyboard-detail-draft")
 
-    button = page.get_by_role("button", name=re.compile(r"^Start due diligence →"))
+    button = page.get_by_role("button", name=re.compile(r"^Start due diligence to "))
     tab_to(page, button)
     page.keyboard.press("Space")
     expect(page.get_by_role("status")).to_contain_text("is now in stage 'Due diligence'")

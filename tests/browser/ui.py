@@ -35,8 +35,8 @@ def flash(page: Page, text: str) -> None:
 
 
 def transition_button(page: Page, label: str):
-    """The action button of a workflow transition ("<label> → <destination>")."""
-    return page.get_by_role("button", name=re.compile(rf"^{re.escape(label)} →"))
+    """The action button of a workflow transition ("<label> to <destination>")."""
+    return page.get_by_role("button", name=re.compile(rf"^{re.escape(label)} to "))
 
 
 def advance(page: Page, label: str, stage: str) -> None:
