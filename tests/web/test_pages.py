@@ -169,3 +169,33 @@ def test_security_headers_on_pages_and_errors(client):
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get("/no-such-page").status_code == 404
+
+
+def test_coordinator_edits_title_and_adds_a_party(client, auth, make_partnership, make_org,
+                                                   session):
+    p = make_partnership("draft")
+    extra = make_org("NO", name="Norway Health Tech")
+    auth.login(p.owner.email)
+    html = client.get(f"/partnerships/{p.id}/edit").get_data(as_text=True)
+    bad = client.post(f"/partnerships/{p.id}/edit", data={
+        "csrf_token": csrf_token(html), "expected_version": p.version, "title": "x"})
+    assert bad.status_code == 422
+    ok = client.post(f"/partnerships/{p.id}/edit", data={
+        "csrf_token": csrf_token(html), "expected_version": p.version,
+        "title": "Renamed pilot", "start_date": "2027-01-01", "end_date": "2026-01-01"})
+    assert ok.status_code == 422 and b"The end date is before the start date." in ok.data
+    ok = client.post(f"/partnerships/{p.id}/edit", data={
+        "csrf_token": csrf_token(html), "expected_version": p.version,
+        "title": "Renamed pilot"})
+    assert ok.status_code == 302
+    session.rollback()
+    fresh = session.get(Partnership, p.id)
+    html = client.get(f"/partnerships/{p.id}/parties/new").get_data(as_text=True)
+    added = client.post(f"/partnerships/{p.id}/parties/new", data={
+        "csrf_token": csrf_token(html), "expected_version": fresh.version,
+        "organisation_id": extra.id, "role": "member"})
+    assert added.status_code == 302
+    session.rollback()
+    stored = session.get(Partnership, p.id)
+    assert stored.title == "Renamed pilot"
+    assert extra.id in {party.organisation_id for party in stored.parties}

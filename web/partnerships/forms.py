@@ -73,3 +73,11 @@ class DeclareNoneForm(VersionedForm):
 
 class SimpleVersionedForm(VersionedForm):
     submit = SubmitField("Confirm")
+
+
+class EditPartnershipForm(VersionedForm):
+    title = StringField("Title", validators=[DataRequired(), Length(min=3, max=200)])
+    sector = StringField("Sector", validators=[Optional(), Length(max=80)])
+    start_date = DateField("Start date", validators=[Optional()])
+    end_date = DateField("End date", validators=[Optional()])
+    submit = SubmitField("Save")

@@ -25,6 +25,7 @@ from ..review.forms import CommentForm
 from .forms import (
     CheckForm,
     DeclareNoneForm,
+    EditPartnershipForm,
     PartnershipForm,
     PartyForm,
     TransitionForm,
@@ -86,6 +87,46 @@ def create():
             flash(f"{p.reference} created.", "success")
             return redirect(url_for(".detail", partnership_id=p.id))
     return render_template("partnerships/new.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/<int:partnership_id>/edit", methods=["GET", "POST"])
+def edit(partnership_id: int):
+    p = queries.get_partnership(get_db(), current_user, partnership_id)
+    form = EditPartnershipForm(obj=p, expected_version=p.version)
+    if form.validate_on_submit():
+        try:
+            svc.update_partnership(get_db(), current_user, p.id, form.title.data,
+                                   form.sector.data, form.start_date.data, form.end_date.data,
+                                   expected_version=form.expected_version.data)
+        except ValidationFailed as exc:
+            _attach_errors(form, exc)
+        else:
+            flash("Partnership saved.", "success")
+            return redirect(url_for(".detail", partnership_id=p.id))
+    return render_template("partnerships/edit.html", form=form, p=p), (
+        422 if form.errors else 200)
+
+
+@bp.route("/<int:partnership_id>/parties/new", methods=["GET", "POST"])
+def add_party(partnership_id: int):
+    p = queries.get_partnership(get_db(), current_user, partnership_id)
+    form = PartyForm(expected_version=p.version)
+    taken = {party.organisation_id for party in p.parties}
+    form.organisation_id.choices = [SelectChoice(o.id, f"{o.name} ({o.country})")
+                                    for o in queries.organisations(get_db()) if o.id not in taken]
+    if form.validate_on_submit():
+        data = svc.PartyInput(form.organisation_id.data, form.role.data, form.signatory_name.data,
+                              form.signatory_title.data, form.signatory_email.data)
+        try:
+            svc.add_party(get_db(), current_user, p.id, data,
+                          expected_version=form.expected_version.data)
+        except ValidationFailed as exc:
+            _attach_errors(form, exc)
+        else:
+            flash("Party added.", "success")
+            return redirect(url_for(".detail", partnership_id=p.id) + "#parties")
+    return render_template("partnerships/party.html", form=form, p=p, party=None), (
+        422 if form.errors else 200)
 
 
 @bp.get("/<int:partnership_id>")

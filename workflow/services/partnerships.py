@@ -272,3 +272,33 @@ def declare_no_background_ip(
             partnership=partnership, details={"party_id": party_id},
         )
     return party
+
+
+def update_partnership(
+    session: Session, actor, partnership_id: int, title: str, sector: str | None = None,
+    start_date: date | None = None, end_date: date | None = None, expected_version=None,
+) -> Partnership:
+    """Change the title, sector and dates of an editable partnership."""
+    require_role(actor, COORDINATOR, doing="edit partnerships")
+    errors: dict = {}
+    title, errors["title"] = clean_text(title, max_length=200)
+    sector, errors["sector"] = clean_text(sector, max_length=80, required=False)
+    if start_date and end_date and end_date < start_date:
+        errors["end_date"] = "The end date is before the start date."
+    _raise_errors(errors, "The partnership is not valid.")
+    with write(session):
+        partnership = load_partnership(session, actor, partnership_id)
+        check_version(partnership, expected_version)
+        require_editable(partnership)
+        before = (partnership.title, partnership.sector, partnership.start_date,
+                  partnership.end_date)
+        after = (title, sector, start_date, end_date)
+        if before != after:
+            (partnership.title, partnership.sector, partnership.start_date,
+             partnership.end_date) = after
+            partnership.touch()
+            audit.record(session, actor, "partnership_changed", partnership=partnership,
+                         details={"title": title, "sector": sector,
+                                  "start_date": str(start_date or ""),
+                                  "end_date": str(end_date or "")})
+    return partnership
