@@ -50,7 +50,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, auth, clauses, documents, main, partnerships, review
+    from . import admin, api, auth, clauses, documents, main, partnerships, review
+    from .extensions import csrf
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -59,6 +60,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.v1)  # bearer tokens only: the API never reads the session cookie
 
 
 def register_template_helpers(app: Flask) -> None:

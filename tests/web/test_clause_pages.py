@@ -159,3 +159,17 @@ def test_staff_pages_render_for_each_role(client, auth, make_partnership, make_u
     session.rollback()
     assert all(review_status(c) == APPROVED for c in session.get(Partnership, p.id).clauses
                if isinstance(c, AgreementClause))
+
+
+def test_partner_never_sees_internal_review_comments_in_the_history(
+        client, auth, make_partnership, make_user, session):
+    from workflow.services.review import review_clause
+
+    p = make_partnership("legal_review")
+    legal = make_user("legal")
+    review_clause(session, legal, p.id, "publication", "request_changes",
+                  "Internal: our fallback is 60 days.", "internal")
+    partner = make_user("partner", organisation=p.parties[1].organisation)
+    auth.login(partner.email)
+    html = page(client, f"/partnerships/{p.id}")
+    assert "our fallback is 60 days" not in html

@@ -13,11 +13,13 @@ from .core import (
 )
 from .documents import Document, DocumentBlob, RenderCache, Signature
 from .risk import CountryRisk, RiskTier, SafeguardRule, SafeguardWaiver
+from .tokens import ApiToken, AuthThrottle
 from .types import JSONText, UTCDateTime, utcnow
 
 __all__ = [
-    "AgreementClause", "AuditEvent", "BackgroundAsset", "ClauseReview", "Comment",
-    "CountryRisk", "Document", "DocumentBlob", "DueDiligenceCheck", "JSONText",
+    "AgreementClause", "ApiToken", "AuditEvent", "AuthThrottle", "BackgroundAsset",
+    "ClauseReview", "Comment", "CountryRisk", "Document", "DocumentBlob", "DueDiligenceCheck",
+    "JSONText",
     "LibraryClauseVersion", "Organisation", "Partnership", "Party", "ReferenceCounter",
     "RenderCache", "RiskTier", "SafeguardRule", "SafeguardWaiver", "Signature",
     "UTCDateTime", "User", "utcnow",

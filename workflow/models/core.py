@@ -90,6 +90,11 @@ class Partnership(Base):
         ),
         Index("ix_partnerships_stage_updated_at", "stage", "updated_at"),
         Index("ix_partnerships_owner_id_stage", "owner_id", "stage"),
+        # Keyset pages and dashboards read in these orders and stop after a page.
+        Index("ix_partnerships_updated_at_id", "updated_at", "id"),
+        Index("ix_partnerships_created_at_id", "created_at", "id"),
+        Index("ix_partnerships_stage_entered_at_id", "stage_entered_at", "id"),
+        Index("ix_partnerships_owner_id_stage_entered_at", "owner_id", "stage_entered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
