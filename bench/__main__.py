@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["engine", "agreement", "documents", "listing"]
+ALL = ["engine", "agreement", "documents", "listing", "api_load"]
 
 
 def main(argv: list[str]) -> None:
