@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflow import agreement_types, audit
 from workflow.db import WRITE_OPTION
+from workflow.definitions import get_workflow
 from workflow.effects import bind_effect
 from workflow.models import Partnership, RenderCache, utcnow
 from workflow.services.documents import (
@@ -112,8 +113,10 @@ def _next_issue_version(session: Session, partnership: Partnership) -> int:
 def _final_inputs(session: Session, partnership: Partnership):
     """The snapshot and date of the next issued version (stable from submission on)."""
     version = _next_issue_version(session, partnership)
-    settled = partnership.stage_entered_at.date().isoformat() if partnership.stage in (
-        "legal_review",) else utcnow().date().isoformat()
+    # In review the content is settled: date it by the stage's start, so the PDF laid out at
+    # submission is the one approval certifies.
+    state = get_workflow(partnership.workflow_key).state(partnership.stage)
+    settled = (partnership.stage_entered_at if state.reviewing else utcnow()).date().isoformat()
     return _snapshot(partnership, version), version, settled
 
 

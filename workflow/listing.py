@@ -19,6 +19,7 @@ from .access import visible_partnerships
 from .definitions import registry
 from .errors import ValidationFailed
 from .models import CountryRisk, Organisation, Partnership, Party, User, utcnow
+from .queries import LIST_OPTIONS, Page
 from .roles import is_staff
 
 SORTS = {
@@ -72,15 +73,33 @@ def _filtered(actor, f: Filters):
         stmt = stmt.where(exists().where(
             Party.partnership_id == Partnership.id, Party.organisation_id == Organisation.id,
             CountryRisk.country == Organisation.country, CountryRisk.tier_key == f.tier))
-    if f.q:
-        pattern = f"%{f.q.strip().lower()}%"
+    if f.q.strip():  # the text, as typed, in the reference, the title or a party's name
+        pattern = _like(" ".join(f.q.split()))
         stmt = stmt.where(or_(
-            func.lower(Partnership.reference).like(pattern),
-            func.lower(Partnership.title).like(pattern),
+            func.lower(Partnership.reference).like(pattern, escape="\\"),
+            func.lower(Partnership.title).like(pattern, escape="\\"),
             exists().where(Party.partnership_id == Partnership.id,
                            Party.organisation_id == Organisation.id,
-                           func.lower(Organisation.name).like(pattern))))
+                           func.lower(Organisation.name).like(pattern, escape="\\"))))
     return stmt
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def numbered_page(session: Session, actor, f: Filters, page: int = 1, per_page: int = 25
+                  ) -> Page:
+    """A numbered page with the total (the API's paging); the web list uses keyset pages."""
+    stmt = _filtered(actor, f)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = session.scalars(
+        stmt.options(*LIST_OPTIONS)
+        .order_by(Partnership.updated_at.desc(), Partnership.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(list(items), page, per_page, total)
 
 
 def _cursor_value(p: Partnership, sort: str):

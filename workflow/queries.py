@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from .access import can_view, visible_partnerships
+from .access import can_view
 from .errors import NotFound
 from .models import AgreementClause, AuditEvent, Organisation, Partnership, Party
 
@@ -68,20 +68,6 @@ def get_partnership(session: Session, actor, partnership_id: int) -> Partnership
     return partnership
 
 
-def list_partnerships(session: Session, actor, page: int = 1, per_page: int = 25) -> Page:
-    """A page of the partnerships the actor may see, most recently changed first."""
-    page = max(1, page)
-    per_page = min(max(1, per_page), 100)
-    base = visible_partnerships(actor)
-    total = session.scalar(select(func.count()).select_from(base.subquery()))
-    items = session.scalars(
-        base.options(*LIST_OPTIONS).order_by(Partnership.updated_at.desc(), Partnership.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(list(items), page, per_page, total or 0)
-
-
 def history(session: Session, partnership_id: int) -> list[AuditEvent]:
     """Every audit event of a partnership, oldest first."""
     return list(
@@ -118,6 +104,7 @@ def review_queue(session: Session) -> list[Partnership]:
         return []
     stmt = (select(Partnership).where(or_(*conditions))
             .options(selectinload(Partnership.parties),
+                     selectinload(Partnership.waivers),
                      selectinload(Partnership.clauses).selectinload(AgreementClause.reviews))
             .order_by(Partnership.stage_entered_at))
     return list(session.scalars(stmt))

@@ -73,9 +73,4 @@ def safeguard_results(session: Session, partnership) -> list[RuleResult]:
     return evaluate(partnership, load_risk(session, partnership))
 
 
-def tiers_of(session: Session, country: str) -> list[CountryRisk]:
-    """The risk tiers a country is in, with source and year."""
-    return list(session.scalars(select(CountryRisk).where(CountryRisk.country == country)))
-
-
 __all__ = ["invalidate_reference", "load_risk", "safeguard_results"]

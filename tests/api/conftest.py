@@ -10,9 +10,9 @@ import pytest
 from config import TestingConfig
 from tests.conftest import PASSWORD
 from web import create_app
-from web.api.tokens import TOKEN_PREFIX, TOKEN_TTL, hash_secret
 from workflow.db import begin_write
 from workflow.models import ApiToken, utcnow
+from workflow.services.tokens import TOKEN_PREFIX, TOKEN_TTL, hash_secret
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

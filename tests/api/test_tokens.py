@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from tests.api.conftest import TOKEN, grant_token, login_form, make_app, problem
 from tests.conftest import PASSWORD
-from web.api import tokens
 from workflow.models import ApiToken, AuditEvent, AuthThrottle, Partnership, utcnow
+from workflow.services import tokens
 
 
 def test_token_for_email_and_password_is_stored_only_hashed(client, make_user, session):

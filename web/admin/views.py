@@ -15,6 +15,7 @@ from workflow.services import users as user_svc
 from workflow.services.organisations import create_organisation
 
 from ..db import get_db
+from ..form_errors import attach_errors
 from .forms import (
     ActiveForm,
     CountryRiskForm,
@@ -60,8 +61,7 @@ def risk():
             svc.set_country_risk(get_db(), current_user, form.country.data, form.tier_key.data,
                                  form.source.data, form.year.data, form.note.data)
         except ValidationFailed as exc:
-            for name, message in exc.field_errors.items():
-                getattr(form, name, form.country).errors.append(message)
+            attach_errors(form, exc)
         else:
             flash(f"{country_name(form.country.data.upper())} saved.", "success")
             return redirect(url_for(".risk"))
@@ -112,8 +112,7 @@ def users():
                                  form.role.data, form.password.data,
                                  form.organisation_id.data or None)
         except ValidationFailed as exc:
-            for name, message in exc.field_errors.items():
-                getattr(form, name, form.email).errors.append(message)
+            attach_errors(form, exc)
         else:
             flash(f"User {form.email.data} created.", "success")
             return redirect(url_for(".users"))
@@ -154,8 +153,7 @@ def organisations():
             create_organisation(get_db(), current_user, form.name.data, form.country.data,
                                 form.kind.data, form.city.data)
         except ValidationFailed as exc:
-            for name, message in exc.field_errors.items():
-                getattr(form, name, form.name).errors.append(message)
+            attach_errors(form, exc)
         else:
             flash(f"{form.name.data} created.", "success")
             return redirect(url_for(".organisations"))

@@ -14,9 +14,9 @@ from workflow.access import visible_partnerships
 from workflow.errors import NotFound as DomainNotFound
 from workflow.models import Partnership, utcnow
 from workflow.roles import is_staff
+from workflow.services import tokens
 
 from ..db import get_db
-from . import tokens
 from .errors import ApiProblem, unauthenticated
 from .schemas import INT32
 

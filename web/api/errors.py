@@ -16,10 +16,10 @@ from workflow.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
+from workflow.services.tokens import BadCredentials, Throttled
 
 from ..errors import status_for
 from .schemas import Problem
-from .tokens import BadCredentials, Throttled
 
 PROBLEM_JSON = "application/problem+json"
 DOCS = "/api/v1/docs#problem-"

@@ -178,7 +178,7 @@ class PartnershipQuery(BaseModel):
     # Optional without `null` in the schema: a query string cannot say null.
     stage: line(40) = Field(None, description="Only partnerships in this stage")
     country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] = Field(
-        None, description="Only partnerships with a party from this country")
-    q: line(200) = Field(None, description="Words in the title or reference")
+        None, description="Only partnerships with a counterpart from this country")
+    q: line(200) = Field(None, description="Text in the reference, title or a party's name")
     page: int = Field(1, ge=1, le=100_000)
     per_page: int = Field(25, ge=1, le=100)

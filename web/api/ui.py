@@ -12,9 +12,9 @@ from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
 from workflow.models import utcnow
+from workflow.services import tokens
 
 from ..db import get_db
-from . import tokens
 
 ui = Blueprint("tokens", __name__, url_prefix="/account")
 

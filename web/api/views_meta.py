@@ -11,13 +11,14 @@ from workflow.clauses import spec_of
 from workflow.countries import all_countries, is_eu_eea
 from workflow.definitions import registry
 from workflow.roles import is_staff
+from workflow.services import tokens
 from workflow.services.library import latest_versions
 from workflow.services.organisations import create_organisation
 
 from ..db import get_db
 from . import docs as api_docs
 from . import outputs_reference as o
-from . import present, tokens, v1
+from . import present, v1
 from .auth import actor, current_token
 from .schemas import OrganisationIn, TokenRequest
 from .spec import api_spec, operation

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from flask import url_for
 
-from workflow import queries
+from workflow import listing, queries
 from workflow.errors import NotFound, ValidationFailed
 from workflow.services import partnerships as svc
 from workflow.services.transitions import advance
@@ -16,7 +16,6 @@ from ..db import get_db
 from . import outputs as o
 from . import present, v1
 from .auth import actor
-from .listing import filtered_partnerships
 from .schemas import PartnershipIn, PartnershipPatch, PartnershipQuery, TransitionIn
 from .spec import operation
 
@@ -28,8 +27,9 @@ TAG = "Partnerships"
 @operation("listPartnerships", TAG, errors=(422,), HTTP_200=o.PartnershipPage)
 def list_partnerships(query: PartnershipQuery):
     """The partnerships you may see, most recently changed first, a page at a time."""
-    page = filtered_partnerships(get_db(), actor(), stage=query.stage, country=query.country,
-                                 q=query.q, page=query.page, per_page=query.per_page)
+    filters = listing.Filters(stage=query.stage or "", country=query.country or "",
+                              q=query.q or "")
+    page = listing.numbered_page(get_db(), actor(), filters, query.page, query.per_page)
     return o.PartnershipPage(items=[present.summary(p) for p in page.items], page=page.page,
                              per_page=page.per_page, total=page.total)
 

@@ -26,6 +26,7 @@ from workflow.services import clauses as svc
 from workflow.services.clauses import find_clause, rebase_plan
 
 from ..db import get_db
+from ..form_errors import attach_errors
 from .forms import AssetForm, ClauseForm, ConfirmForm
 
 bp = Blueprint("clauses", __name__)
@@ -118,7 +119,7 @@ def add_asset(partnership_id: int, party_id: int):
             register.add_asset(get_db(), current_user, p.id, party_id, _asset_input(form),
                                expected_version=form.expected_version.data)
         except ValidationFailed as exc:
-            _attach(form, exc)
+            attach_errors(form, exc)
         else:
             flash("Background-IP asset added.", "success")
             return redirect(url_for("partnerships.detail", partnership_id=p.id) + "#register")
@@ -137,7 +138,7 @@ def edit_asset(partnership_id: int, asset_id: int):
             register.update_asset(get_db(), current_user, p.id, asset_id, _asset_input(form),
                                   expected_version=form.expected_version.data)
         except ValidationFailed as exc:
-            _attach(form, exc)
+            attach_errors(form, exc)
         else:
             flash("Background-IP asset saved.", "success")
             return redirect(url_for("partnerships.detail", partnership_id=p.id) + "#register")
@@ -170,11 +171,3 @@ def _asset_input(form: AssetForm) -> register.AssetInput:
         form.title.data, form.asset_type.data, form.identifiers.data, form.jurisdictions.data,
         form.restrictions.data, form.access_implementation.data, form.access_exploitation.data)
 
-
-def _attach(form, exc: ValidationFailed) -> None:
-    for name, message in exc.field_errors.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)

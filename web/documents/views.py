@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     abort,
@@ -53,8 +55,6 @@ def agreement(partnership_id: int):
     if not current_user.is_staff:
         abort(404, "The agreement has not been issued yet.")
     content = draft_pdf(db, p)
-    import hashlib
-
     return _pdf_response(content, f"{p.reference}-DRAFT.pdf",
                          hashlib.sha256(content).hexdigest())
 

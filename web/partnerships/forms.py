@@ -71,10 +71,6 @@ class DeclareNoneForm(VersionedForm):
     submit = SubmitField("Save declaration")
 
 
-class SimpleVersionedForm(VersionedForm):
-    submit = SubmitField("Confirm")
-
-
 class EditPartnershipForm(VersionedForm):
     title = StringField("Title", validators=[DataRequired(), Length(min=3, max=200)])
     sector = StringField("Sector", validators=[Optional(), Length(max=80)])

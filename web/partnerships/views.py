@@ -21,6 +21,7 @@ from workflow.services.review import visible_comments
 from workflow.services.transitions import advance
 
 from ..db import get_db
+from ..form_errors import attach_errors
 from ..review.forms import CommentForm
 from .forms import (
     CheckForm,
@@ -82,7 +83,7 @@ def create():
                 end_date=form.end_date.data,
             )
         except ValidationFailed as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             flash(f"{p.reference} created.", "success")
             return redirect(url_for(".detail", partnership_id=p.id))
@@ -99,7 +100,7 @@ def edit(partnership_id: int):
                                    form.sector.data, form.start_date.data, form.end_date.data,
                                    expected_version=form.expected_version.data)
         except ValidationFailed as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             flash("Partnership saved.", "success")
             return redirect(url_for(".detail", partnership_id=p.id))
@@ -121,7 +122,7 @@ def add_party(partnership_id: int):
             svc.add_party(get_db(), current_user, p.id, data,
                           expected_version=form.expected_version.data)
         except ValidationFailed as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             flash("Party added.", "success")
             return redirect(url_for(".detail", partnership_id=p.id) + "#parties")
@@ -188,7 +189,7 @@ def edit_party(partnership_id: int, party_id: int):
             svc.update_party(db, current_user, partnership_id, party_id, data,
                              expected_version=form.expected_version.data)
         except ValidationFailed as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             flash("Party saved.", "success")
             return redirect(url_for(".detail", partnership_id=partnership_id) + "#parties")
@@ -218,13 +219,3 @@ def declare_none(partnership_id: int, party_id: int):
     flash("Background-IP declaration saved.", "success")
     return redirect(url_for(".detail", partnership_id=partnership_id) + "#parties")
 
-
-def _attach_errors(form, exc: ValidationFailed) -> None:
-    for name, message in exc.field_errors.items():
-        field = getattr(form, name.split(".")[-1], None)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
-    if not exc.field_errors:
-        form.form_errors.append(exc.detail)

@@ -6,7 +6,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..clauses import spec_of
 from ..definitions import get_workflow
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..models import ClauseReview, Comment, Partnership, SafeguardRule, SafeguardWaiver, utcnow
@@ -134,6 +133,3 @@ def waive_rule(
                      comment=body, details={"rule": rule_key})
     return waiver
 
-
-def clause_title(clause) -> str:
-    return spec_of(clause.library_version).title

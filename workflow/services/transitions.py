@@ -17,13 +17,9 @@ from ._base import check_version, load_partnership, write
 MAX_COMMENT = 5000
 
 
-def _options(partnership_id: int, trigger: str) -> list:
-    """Eager loads for what the trigger's guards read, in every workflow that has it."""
-    return _trigger_options(trigger)
-
-
 @cache
 def _trigger_options(trigger: str) -> list:
+    """Eager loads for what the trigger's guards read, in every workflow that has it."""
     from ..definitions import registry
     from ..guards import GUARD_READS
     from ..queries import load_options
@@ -50,8 +46,8 @@ def advance(
         )
     now = now or utcnow()
     with write(session):
-        partnership = load_partnership(session, actor, partnership_id, _options(partnership_id,
-                                                                                  trigger))
+        partnership = load_partnership(session, actor, partnership_id,
+                                       _trigger_options(trigger))
         check_version(partnership, expected_version)
         transition = check_transition(partnership, trigger, actor, comment, now)
         from_stage = partnership.stage

@@ -1,8 +1,8 @@
 """Personal API tokens: issue, authenticate, list and revoke; throttle failed requests.
 
-Written like a workflow service (session and actor passed in, one write transaction per
-change, audited) and free of Flask; it sits beside the API, its only caller. Only the
-sha256 of a token is stored: the secret is shown once, when it is issued.
+A workflow service like the others (session and actor passed in, one write transaction per
+change, audited); the API authenticates with it. Only the sha256 of a token is stored: the
+secret is shown once, when it is issued.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from workflow import audit
-from workflow.errors import Conflict, NotFound, ValidationFailed
-from workflow.models import ApiToken, AuthThrottle, User, utcnow
-from workflow.services import users
-from workflow.services._base import write
-from workflow.validation import clean_text
+from .. import audit
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..models import ApiToken, AuthThrottle, User, utcnow
+from ..validation import clean_text
+from . import users
+from ._base import write
 
 TOKEN_PREFIX = "cpt_"  # noqa: S105 - a marker that makes leaked tokens greppable, not a secret
 TOKEN_TTL = timedelta(days=90)
