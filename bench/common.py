@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import text
 
-from workflow.db import make_engine, make_session_factory
+from workflow.db import ensure_pg_extensions, make_engine, make_session_factory
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
     "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -49,6 +49,7 @@ def database(kind: str):
     schema = f"cp_bench_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
+        ensure_pg_extensions(conn)
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
     url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"

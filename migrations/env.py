@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from workflow import models  # noqa: F401  (registers every table on Base.metadata)
-from workflow.db import Base, make_engine
+from workflow.db import Base, described_by_models, make_engine
 
 target_metadata = Base.metadata
 
@@ -40,6 +40,7 @@ def run_migrations_offline() -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=render_item,
+        include_name=described_by_models,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -65,6 +66,7 @@ def _run(connection) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=render_item,
+        include_name=described_by_models,
     )
     with context.begin_transaction():
         context.run_migrations()

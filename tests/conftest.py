@@ -10,7 +10,7 @@ from itertools import count
 import pytest
 from sqlalchemy import text
 
-from workflow.db import Base, make_engine, make_session_factory
+from workflow.db import Base, ensure_pg_extensions, make_engine, make_session_factory
 from workflow.roles import SYSTEM_ACTOR
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -62,11 +62,21 @@ class Database:
         data = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in REFERENCE]
         with self.engine.begin() as conn:
             if self.kind == "postgresql":
+                # Replica mode skips ordinary triggers (the audit log's append-only ones)
+                # for this transaction only.
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
                 conn.execute(text(f"TRUNCATE {', '.join(data)} RESTART IDENTITY CASCADE"))
             else:
                 conn.execute(text("PRAGMA defer_foreign_keys = ON"))  # self-references
+                append_only = conn.execute(text(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
+                    "tbl_name IN ('audit_events', 'audit_chain_head')")).all()
+                for trigger, _sql in append_only:
+                    conn.exec_driver_sql(f'DROP TRIGGER "{trigger}"')
                 for name in data:
                     conn.execute(text(f"DELETE FROM {name}"))  # our own table names
+                for _trigger, sql in append_only:
+                    conn.exec_driver_sql(sql)
             for name in reversed(REFERENCE):
                 conn.execute(tables[name].delete())
             for name in REFERENCE:
@@ -98,6 +108,7 @@ def _postgres_database() -> Database:
     schema = f"cp_test_{uuid.uuid4().hex[:12]}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
+        ensure_pg_extensions(conn)
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
     url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
@@ -160,6 +171,17 @@ def sqlite_database(_databases) -> Database:
     db.clean()
     yield db
     db.clean()
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) collecting what it receives."""
+    from tests.smtp_sink import SmtpSink
+
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture

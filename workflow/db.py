@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -16,6 +16,30 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# Search objects built by migration 0011 for one dialect each (an FTS5 table and its shadow
+# tables on SQLite, a trigram index on PostgreSQL); the models do not describe them.
+SEARCH_PREFIXES = ("partnership_search", "ix_partnerships_search_")
+
+
+def described_by_models(name: str | None, _type=None, _parents=None) -> bool:
+    """Alembic `include_name` hook: False for the dialect-specific search objects."""
+    return not (name and name.startswith(SEARCH_PREFIXES))
+
+
+PG_EXTENSIONS = ("pg_trgm",)
+
+
+def ensure_pg_extensions(connection, schema: str = "public") -> None:
+    """Install the PostgreSQL extensions the migrations use into `schema`, once per database.
+
+    Migrations create them too; this is for setups that give each run its own schema in a
+    shared database (tests, benchmarks), so no run's schema owns, and drops, an extension."""
+    connection.execute(text("SELECT pg_advisory_xact_lock(7206151)"))  # concurrent runs
+    for name in PG_EXTENSIONS:
+        connection.execute(text(f'CREATE EXTENSION IF NOT EXISTS {name} SCHEMA "{schema}"'))
+
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 WRITE_OPTION = "clusterpact_write"
 

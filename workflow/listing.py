@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, column, exists, func, literal_column, or_, select, table
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .access import visible_partnerships
@@ -57,7 +58,7 @@ class ListPage:
     extra: dict = field(default_factory=dict)
 
 
-def _filtered(actor, f: Filters):
+def _filtered(session: Session, actor, f: Filters):
     stmt = visible_partnerships(actor)
     if f.stage:
         stmt = stmt.where(Partnership._stage == f.stage)
@@ -73,15 +74,39 @@ def _filtered(actor, f: Filters):
         stmt = stmt.where(exists().where(
             Party.partnership_id == Partnership.id, Party.organisation_id == Organisation.id,
             CountryRisk.country == Organisation.country, CountryRisk.tier_key == f.tier))
-    if f.q.strip():  # the text, as typed, in the reference, the title or a party's name
-        pattern = _like(" ".join(f.q.split()))
-        stmt = stmt.where(or_(
-            func.lower(Partnership.reference).like(pattern, escape="\\"),
-            func.lower(Partnership.title).like(pattern, escape="\\"),
-            exists().where(Party.partnership_id == Partnership.id,
-                           Party.organisation_id == Organisation.id,
-                           func.lower(Organisation.name).like(pattern, escape="\\"))))
+    if f.q.strip():
+        stmt = stmt.where(_text_condition(session, " ".join(f.q.split())))
     return stmt
+
+
+# The FTS5 table migration 0011 keeps in step with partnerships on SQLite.
+_FTS = table("partnership_search", column("rowid"))
+# The text searched: what migration 0011 indexes (pg_trgm on PostgreSQL, FTS5 on SQLite).
+_TEXT_EXPR = func.lower(Partnership.reference.op("||")(literal_column("' '"))
+                        .op("||")(Partnership.title))
+
+
+def _text_condition(session: Session, text: str):
+    """The text, as typed, anywhere in the reference, the title or a party's name.
+
+    Reference and title go through the search index: FTS5's trigram table on SQLite, the
+    pg_trgm index PostgreSQL picks for this expression (trigrams need 3 characters; shorter
+    text matches so much that the ordered scan stops early anyway). Organisation names are
+    few: the matching ids are looked up first, so the common case of none adds nothing."""
+    pattern = _like(text)
+    org_ids = session.scalars(select(Organisation.id).where(
+        func.lower(Organisation.name).like(pattern, escape="\\"))).all()
+    dialect = session.get_bind().dialect.name
+    if len(text) >= 3 and dialect == "sqlite":
+        phrase = '"' + text.replace('"', '""') + '"'
+        in_text = Partnership.id.in_(select(_FTS.c.rowid).where(
+            sql_text("partnership_search MATCH :phrase").bindparams(phrase=phrase)))
+    else:
+        in_text = _TEXT_EXPR.like(pattern, escape="\\")
+    if not org_ids:
+        return in_text
+    return or_(in_text, exists().where(Party.partnership_id == Partnership.id,
+                                       Party.organisation_id.in_(org_ids)))
 
 
 def _like(text: str) -> str:
@@ -93,7 +118,7 @@ def _like(text: str) -> str:
 def numbered_page(session: Session, actor, f: Filters, page: int = 1, per_page: int = 25
                   ) -> Page:
     """A numbered page with the total (the API's paging); the web list uses keyset pages."""
-    stmt = _filtered(actor, f)
+    stmt = _filtered(session, actor, f)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     items = session.scalars(
         stmt.options(*LIST_OPTIONS)
@@ -114,7 +139,7 @@ def search(session: Session, actor, f: Filters, cursor: str | None = None, limit
            ) -> ListPage:
     """One page of the visible partnerships matching `f`, and the cursor of the next."""
     column, desc = SORTS.get(f.sort, SORTS["updated"])
-    stmt = _filtered(actor, f).options(
+    stmt = _filtered(session, actor, f).options(
         joinedload(Partnership.owner),
         selectinload(Partnership.parties).joinedload(Party.organisation))
     if cursor:

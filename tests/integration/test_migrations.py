@@ -6,12 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from workflow.db import Base
+from workflow.db import Base, described_by_models
 
 
 def test_upgraded_database_matches_models(database):
     with database.engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(conn, opts={
+            "compare_type": True, "include_name": described_by_models})
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
 
