@@ -23,12 +23,16 @@ STAGES = ["draft", "due_diligence", "negotiation", "legal_review", "approved", "
           "active", "withdrawn"]
 URLS = {"dashboard": "/dashboard", "list, first page": "/partnerships/",
         "list, filtered (CN, negotiation)": "/partnerships/?country=CN&stage=negotiation",
-        "list, text search": "/partnerships/?q=pilot%2042"}
+        "list, text search": "/partnerships/?q=pilot%2042",
+        "list, text search (common word)": "/partnerships/?q=photonics",
+        # The worst case of keyset pages: filters nothing matches are checked on every row.
+        "list, filtered, nothing matches": "/partnerships/?country=CN&agreement_type=nda"}
 
 
 def _fill(sessions, engine, n: int) -> None:
     """n partnerships with two parties each, written in bulk (the services would take hours
-    at this size; what is measured is reading)."""
+    at this size; what is measured is reading). Stages cycle; counterpart countries are drawn
+    independently of them, as in real data."""
     s = sessions()
     owner = users.create_user(s, SYSTEM_ACTOR, "coord@example.org", "Coordinator",
                               "coordinator", PASSWORD)
@@ -52,7 +56,8 @@ def _fill(sessions, engine, n: int) -> None:
                              "stage_entered_at": when, "created_at": when, "updated_at": when})
                 parties += [{"partnership_id": i + 1, "organisation_id": eu[i % 5],
                              "role": "lead", "background_none": False},
-                            {"partnership_id": i + 1, "organisation_id": others[i % 8],
+                            {"partnership_id": i + 1,
+                             "organisation_id": others[rng.randrange(len(others))],
                              "role": "counterpart", "background_none": False}]
             conn.execute(insert(Partnership.__table__), rows)
             conn.execute(insert(Party.__table__), parties)

@@ -79,6 +79,16 @@ def test_search_finds_exactly_the_substring_matches(database, corpus, q):
         assert _found(database, admin, q) == _expected(texts, q)
 
 
+def test_common_text_takes_the_ordered_scan_and_finds_the_same(database, corpus, monkeypatch):
+    from workflow import listing
+
+    admin, texts = corpus
+    monkeypatch.setattr(listing, "SELECTIVE_MATCHES", 2)  # every text below is "common"
+    for q in ["pilot", "cp-2026-00", "50%", "under_score", 'quote"d', "optics 100"]:
+        assert len(_expected(texts, q)) > 2, q
+        assert _found(database, admin, q) == _expected(texts, q), q
+
+
 @pytest.fixture
 def corpus(database):
     return _corpus(database)
@@ -111,3 +121,26 @@ def test_search_combines_with_other_filters_and_pages(database):
                                          limit=1000).items}
     assert sorted(seen) == sorted(everything) and len(seen) == len(set(seen))
     assert in_china == {i for i in everything if i % 3 == 0}
+
+
+@pytest.mark.parametrize("sort", ["updated", "created", "reference", "stage_age"])
+def test_selective_text_pages_in_the_same_order_as_the_ordered_scan(database, corpus, sort,
+                                                                   monkeypatch):
+    from workflow import listing
+
+    admin, _texts = corpus
+
+    def pages(q):
+        with database.sessions() as s:
+            seen, cursor = [], None
+            while True:
+                page = search(s, admin, Filters(q=q, sort=sort), cursor=cursor, limit=4)
+                seen += [p.id for p in page.items]
+                if not (cursor := page.next_cursor):
+                    return seen
+
+    for q in ["cp-2026-00", "pilot"]:
+        from_index = pages(q)
+        monkeypatch.setattr(listing, "SELECTIVE_MATCHES", 0)
+        assert pages(q) == from_index and len(from_index) > 4
+        monkeypatch.undo()
