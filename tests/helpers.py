@@ -45,3 +45,24 @@ def build_partnership(session, owner, legal, eu, counterpart, stage="draft",
         p = advance(session, p.id, trigger, legal if trigger == "approve" else owner)
     assert p.stage == stage, f"could not walk to {stage}"
     return p
+
+
+def in_threads(work, n: int) -> list[Exception]:
+    """Run `work()` in n threads released together; the exceptions they raised."""
+    import threading
+
+    barrier, errors = threading.Barrier(n), []
+
+    def run():
+        barrier.wait()
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 - returned to the test, which asserts on it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors

@@ -7,6 +7,8 @@ from flask_login import current_user, login_required
 
 from workflow import listing, queries
 from workflow.definitions import registry
+from workflow.models import utcnow
+from workflow.services import obligations
 
 from .db import get_db
 
@@ -24,7 +26,8 @@ def index():
 @login_required
 def dashboard():
     db, role = get_db(), current_user.role
-    context = {"recent": listing.recent(db, current_user)}
+    context = {"recent": listing.recent(db, current_user), "today": (today := utcnow().date()),
+               "obligations": obligations.upcoming(db, current_user, today)}
     if role == "coordinator":
         context.update(counts=listing.stage_counts(db, current_user),
                        board=listing.board(db, current_user),

@@ -78,6 +78,9 @@ PARTNERSHIPS = [
      "Waterloo CareGrid Inc.", "digital health", "withdrawn"),
     ("Biosensor reagent supply NDA", "nda", "Biocat",
      "Daejeon BioSensing Co., Ltd.", "diagnostics", "legal_review"),
+    # Active: its IPR clocks run, and a notified publication waits for objections.
+    ("Laser spectroscopy biosensor co-development", "collaboration",
+     "Baltic Laser Instruments UAB", "Daejeon BioSensing Co., Ltd.", "photonics", "active"),
 ]
 
 ASSETS = [
@@ -125,7 +128,21 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
             end_date=date(today.year + 3, 12, 31),
         )
         _walk(session, p, owner, legal, target)
+        if target == "active" and kind == "collaboration":
+            _notify_publication(session, owner, p.id, today)
     return logins
+
+
+def _notify_publication(session: Session, owner, partnership_id: int, today: date) -> None:
+    """The lead party gives notice of a paper (the clause asks for 45 days' notice)."""
+    from .models import Party
+    from .services.publications import register_publication
+
+    lead = session.scalar(select(Party.id).where(Party.partnership_id == partnership_id,
+                                                 Party.role == "lead"))
+    register_publication(session, owner, partnership_id, lead,
+                         "Tunable diode laser absorption sensing of breath biomarkers",
+                         today + timedelta(days=60), venue="Biosensors and Bioelectronics")
 
 
 def _party(org_id: int, role: str, org_name: str) -> ps.PartyInput:

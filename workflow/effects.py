@@ -55,3 +55,19 @@ def supersede_issued(session, partnership, actor, transition) -> None:
     from .services.documents import supersede_current
 
     supersede_current(session, partnership, actor)
+
+
+@effect("schedule_obligations")
+def schedule_obligations(session, partnership, actor, transition) -> None:
+    """Activation starts the IPR clocks the chosen clauses set (one obligation each)."""
+    from .services.obligations import schedule_obligations as schedule
+
+    schedule(session, partnership, actor)
+
+
+@effect("end_obligations")
+def end_obligations(session, partnership, actor, transition) -> None:
+    """Termination ends the agreement today: the clocks that count from the end move."""
+    from .services.obligations import schedule_obligations as schedule
+
+    schedule(session, partnership, actor, ended_on=partnership.stage_entered_at.date())

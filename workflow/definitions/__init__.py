@@ -27,6 +27,7 @@ _TRANSITION_KEYS = {
     "guards",
     "effects",
     "requires_comment",
+    "notify",
 }
 _REQUIRED_TRANSITION_KEYS = {"trigger", "sources", "dest", "roles"}
 
@@ -47,6 +48,14 @@ class StateDef:
 
 
 @dataclass(frozen=True)
+class NotifyDef:
+    """Tell the `to` audiences about a transition with a notification of `kind`."""
+
+    kind: str
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TransitionDef:
     trigger: str
     label: str
@@ -56,6 +65,7 @@ class TransitionDef:
     guards: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
     requires_comment: bool = False
+    notify: tuple[NotifyDef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,11 +177,35 @@ def _parse_transition(source: str, raw) -> TransitionDef:
         guards=_str_list(source, item, raw.get("guards"), "guards"),
         effects=_str_list(source, item, raw.get("effects"), "effects"),
         requires_comment=bool(raw.get("requires_comment", False)),
+        notify=_parse_notify(source, item, raw.get("notify")),
     )
 
 
-def parse_definition(data, source: str, guards, effects) -> WorkflowDef:
-    """Build and validate one workflow; `guards`/`effects` are the known names."""
+def _parse_notify(source, item, raw) -> tuple[NotifyDef, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _fail(source, item, "notify must be a list of {kind, to}")
+    result = []
+    for entry in raw:
+        _check_keys(source, f"{item} notify", entry, {"kind", "to"}, {"kind", "to"})
+        to = _str_list(source, item, entry["to"], "notify to")
+        if not to:
+            raise _fail(source, item, f"notify {entry['kind']!r} needs at least one audience")
+        result.append(NotifyDef(kind=str(entry["kind"]), to=to))
+    return tuple(result)
+
+
+def parse_definition(data, source: str, guards, effects, kinds=None,
+                     audiences=None) -> WorkflowDef:
+    """Build and validate one workflow; `guards`/`effects`/`kinds`/`audiences` are the
+    known names (notification kinds and audiences default to the shipped ones)."""
+    if kinds is None or audiences is None:
+        from ..audiences import AUDIENCES
+        from ..notifications import KINDS
+
+        kinds = KINDS if kinds is None else kinds
+        audiences = AUDIENCES if audiences is None else audiences
     _check_keys(source, "workflow", data, _WORKFLOW_KEYS, _REQUIRED_WORKFLOW_KEYS)
     if not isinstance(data["states"], list) or not data["states"]:
         raise _fail(source, "states", "must be a non-empty list")
@@ -206,6 +240,12 @@ def parse_definition(data, source: str, guards, effects) -> WorkflowDef:
         for e in t.effects:
             if e not in effects:
                 raise _fail(source, item, f"unknown effect {e!r}")
+        for n in t.notify:
+            if n.kind not in kinds:
+                raise _fail(source, item, f"unknown notification kind {n.kind!r}")
+            for a in n.to:
+                if a not in audiences:
+                    raise _fail(source, item, f"unknown audience {a!r}")
     initial = data["initial"]
     if initial not in names:
         raise _fail(source, "initial", f"unknown state {initial!r}")

@@ -10,6 +10,7 @@ from ..definitions import get_workflow
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..models import ClauseReview, Comment, Partnership, SafeguardRule, SafeguardWaiver, utcnow
 from ..models.clauses import DECISIONS, VISIBILITIES
+from ..notifications import notify
 from ..roles import LEGAL, PARTNER, STAFF_ROLES
 from ..validation import clean_text
 from ._base import check_version, load_partnership, require_role, write
@@ -59,6 +60,11 @@ def review_clause(
         audit.record(session, actor, f"clause_{decision}", partnership=partnership,
                      comment=body, details={"clause": clause_key, "revision": clause.revision,
                                             "visibility": visibility})
+        if decision == "request_changes":
+            notify(session, [partnership.owner], "clause_changes_requested", {
+                "actor_name": actor.display_name, "clause_title": clause.library_version.title,
+                "comment": body}, partnership=partnership,
+                link=f"/partnerships/{partnership.id}#clauses")
     return review
 
 

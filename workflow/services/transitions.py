@@ -12,6 +12,7 @@ from ..effects import EFFECTS
 from ..engine import check_transition, fire
 from ..errors import ValidationFailed
 from ..models import Partnership, utcnow
+from ..notifications import notify_transition
 from ._base import check_version, load_partnership, write
 
 MAX_COMMENT = 5000
@@ -56,6 +57,9 @@ def advance(
         partnership.touch(now)
         for name in transition.effects:
             EFFECTS[name](session, partnership, actor, transition)
+        # The outbox rows commit or roll back with the stage change.
+        notify_transition(session, partnership, actor, transition, from_stage=from_stage,
+                          comment=comment)
         audit.record(
             session,
             actor,
