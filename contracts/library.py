@@ -312,7 +312,7 @@ def _display_path(file: Path, root: Path) -> str:
 def _read_yaml(file: Path, where: str) -> Any:
     try:
         with file.open(encoding="utf-8") as stream:
-            return yaml.load(stream, Loader=_StrictLoader)  # noqa: S506 - safe loader subclass
+            return yaml.load(stream, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass  # nosec B506
     except OSError as exc:
         raise LibraryError(f"{where}: cannot read file: {exc.strerror}") from None
     except yaml.YAMLError as exc:

@@ -239,7 +239,7 @@ def _same_agreement(issued_reader: PdfFileReader, reader: PdfFileReader) -> bool
         found = embedded_file(reader, ATTACHMENT_NAME)
         if expected is not None and found is not None:
             return _canonical(expected) == _canonical(found)
-    except Exception:  # noqa: BLE001, S110 - fall back on the document identifier
+    except Exception:  # noqa: BLE001, S110 - fall back on the document identifier  # nosec B110
         pass
     ident = _document_id(issued_reader)
     return ident is not None and ident == _document_id(reader)

@@ -233,3 +233,15 @@ def make_partnership(session, make_org, make_user):
                                  signatories)
 
     return make
+
+
+@pytest.fixture
+def active_deal(make_org, make_user, make_partnership):
+    """An active partnership between an Italian cluster and a Chinese SME: (partnership,
+    people) with its owner, a partner user of each party and a partner of a third org."""
+    eu, cn = make_org("IT"), make_org("CN", kind="sme")
+    people = {"owner": make_user("coordinator"),
+              "partner_eu": make_user("partner", organisation=eu),
+              "partner_cn": make_user("partner", organisation=cn),
+              "outsider": make_user("partner", organisation=make_org("BR", kind="sme"))}
+    return make_partnership("active", owner=people["owner"], eu=eu, counterpart=cn), people

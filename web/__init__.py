@@ -42,6 +42,12 @@ def register_extensions(app: Flask) -> None:
 
     registry()  # load and validate every workflow definition at start: fail fast
     init_db(app)
+    from .audit_context import init_audit_context
+
+    init_audit_context(app)  # before CSRF: a refused request is audited with its client
+    from .faults import init_faults
+
+    init_faults(app)
     from .documents.setup import init_documents
 
     init_documents(app)
@@ -61,6 +67,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(api.bp)
+    from . import calendar_feed, obligations
+
+    app.register_blueprint(obligations.bp)
+    app.register_blueprint(calendar_feed.bp)
+    from . import notifications
+
+    app.register_blueprint(notifications.bp)
     csrf.exempt(api.v1)  # bearer tokens only: the API never reads the session cookie
 
 

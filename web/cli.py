@@ -23,6 +23,13 @@ def _fail(exc: DomainError) -> None:
 
 
 def init_cli(app) -> None:
+    from . import cli_audit, cli_clocks, cli_notifications, cli_ops
+
+    cli_audit.register(app)
+    cli_clocks.register(app)
+    cli_notifications.register(app)
+    cli_ops.register(app)
+
     @app.cli.command("db-upgrade")
     def db_upgrade():
         """Upgrade the database schema to the latest migration."""

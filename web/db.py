@@ -12,7 +12,9 @@ EXT_KEY = "clusterpact.sessions"
 
 def init_db(app) -> None:
     """Create the engine and session factory for the configured database."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"],
+                         busy_timeout_ms=app.config.get("DATABASE_BUSY_TIMEOUT_MS", 15_000),
+                         connect_timeout=app.config.get("DATABASE_CONNECT_TIMEOUT", 3))
     app.extensions[EXT_KEY] = make_session_factory(engine)
     app.extensions["clusterpact.engine"] = engine
     app.teardown_appcontext(_close_session)

@@ -34,6 +34,8 @@ NEXT_STEPS = {
     429: "Too many attempts. Wait a minute and try again.",
     500: "Something went wrong on our side. Nothing was changed. Try again later.",
     503: "The service is temporarily unavailable. Try again in a moment.",
+    507: "The server is out of storage space. Try again later; if it persists, tell an "
+    "administrator.",
 }
 
 
@@ -67,19 +69,27 @@ def _same_site(url: str | None) -> bool:
 
 def register_error_handlers(app) -> None:
     """Install handlers for domain errors, HTTP errors and unexpected exceptions."""
+    from .audit_context import audit_http_error, audit_refusal
+    from .faults import storage_fault_response
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
         _rollback()
+        audit_refusal(status_for(error))
         return render_error(status_for(error), error.title, error.detail, error.reasons)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        if (fault := storage_fault_response(error)) is not None:  # e.g. from after_request
+            return fault
         _rollback()
+        audit_http_error(error)
         return render_error(error.code or 500, error.name, error.description or "")
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        if (fault := storage_fault_response(error)) is not None:  # database down or full
+            return fault
         _rollback()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return render_error(500, "Internal error", "An unexpected error occurred.")

@@ -40,7 +40,10 @@ def ensure_pg_extensions(connection, schema: str = "public") -> None:
 
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A dead PostgreSQL fails a request fast (503, see workflow.faults) instead of hanging it:
+# seconds to open a connection, and to wait for a free one from the pool.
+CONNECT_TIMEOUT_S = 3
+POOL_TIMEOUT_S = 3
 WRITE_OPTION = "clusterpact_write"
 
 
@@ -48,7 +51,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """Turn on WAL, foreign keys and a busy timeout; begin writes as BEGIN IMMEDIATE."""
 
     @event.listens_for(engine, "connect")
@@ -60,7 +63,7 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -74,22 +77,33 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+                connect_timeout: float = CONNECT_TIMEOUT_S, **kwargs) -> Engine:
     """Create an engine with the per-dialect settings this application relies on."""
+    # Statement parameters (password hashes, session tokens) never reach logs or error text.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
             from sqlalchemy.pool import StaticPool
 
             kwargs.setdefault("poolclass", StaticPool)
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 15})
+        kwargs.setdefault("connect_args", {"check_same_thread": False,
+                                           "timeout": busy_timeout_ms / 1000})
         engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout_ms)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_pre_ping", True)  # a connection the server dropped is replaced
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_timeout", POOL_TIMEOUT_S)
+    # libpq rounds connect_timeout to whole seconds (at least 2); keepalives and
+    # tcp_user_timeout end a pooled connection whose peer vanished without closing it.
+    seconds = max(2, round(connect_timeout))
+    kwargs.setdefault("connect_args", {
+        "connect_timeout": seconds, "keepalives": 1, "keepalives_idle": 30,
+        "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": seconds * 1000})
     return create_engine(url, **kwargs)
 
 

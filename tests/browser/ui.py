@@ -10,18 +10,41 @@ try:
 except ImportError:  # conftest.py then skips every browser test (or fails them in CI)
     expect = None
 
+from tests.auth_helpers import authenticator, remember
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 
 def login(page: Page, person) -> None:
-    """Log in through the login form and land on the dashboard."""
+    """Log in through the login form and land on the dashboard: answer the second-factor
+    step with the person's authenticator app, or set one up first when their role requires
+    it and they have none yet."""
     page.goto("/login")
     page.get_by_label("Email").fill(person.email)
     page.get_by_label("Password").fill(person.password)
     page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/(dashboard|login/code|account/two-factor)$"))
+    if page.url.endswith("/login/code"):
+        page.get_by_label("Code").fill(authenticator(person.email).code())
+        page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("status")).to_contain_text(f"Welcome, {person.name}.")
+    if page.url.endswith("/account/two-factor"):
+        set_up_second_factor(page, person)
     expect(page).to_have_url(re.compile(r"/dashboard$"))
+
+
+def set_up_second_factor(page: Page, person) -> list[str]:
+    """Go through the set-up pages with a new authenticator app; the recovery codes."""
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    secret = page.locator("#totp-secret").inner_text()
+    app = remember(person.email, secret)
+    page.get_by_label("Code from your app").fill(app.code())
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
+    codes = page.locator(".recovery-codes code").all_inner_texts()
+    page.get_by_role("link", name="I have saved them, continue").click()
+    return codes
 
 
 def logout(page: Page) -> None:

@@ -52,6 +52,10 @@ class ActiveForm(FlaskForm):
     submit = SubmitField("Save")
 
 
+class ResetSecondFactorForm(FlaskForm):
+    submit = SubmitField("Reset two-factor authentication")
+
+
 class OrganisationForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     country = StringField("Country (ISO 3166-1 alpha-2)",

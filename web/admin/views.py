@@ -11,6 +11,7 @@ from workflow.countries import country_name
 from workflow.errors import ValidationFailed
 from workflow.roles import ORG_KIND_LABELS, USER_ROLES
 from workflow.services import risk as svc
+from workflow.services import second_factor
 from workflow.services import users as user_svc
 from workflow.services.organisations import create_organisation
 
@@ -21,6 +22,7 @@ from .forms import (
     CountryRiskForm,
     OrganisationForm,
     RemoveRiskForm,
+    ResetSecondFactorForm,
     RuleForm,
     UserForm,
     UserRoleForm,
@@ -118,6 +120,7 @@ def users():
             return redirect(url_for(".users"))
     return render_template("admin/users.html", form=form, users=user_svc.list_users(get_db()),
                            role_form=UserRoleForm(), active_form=ActiveForm(),
+                           reset_form=ResetSecondFactorForm(),
                            roles=USER_ROLES, orgs=queries.organisations(get_db())), (
         422 if form.errors else 200)
 
@@ -141,6 +144,16 @@ def user_active(user_id: int):
         abort(400, "The form was incomplete; reload the page and try again.")
     user_svc.set_active(get_db(), current_user, user_id, form.active.data == "1")
     flash("User updated.", "success")
+    return redirect(url_for(".users"))
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+def user_second_factor_reset(user_id: int):
+    if not ResetSecondFactorForm().validate_on_submit():
+        abort(400, "The form was incomplete; reload the page and try again.")
+    user = second_factor.reset(get_db(), current_user, user_id)
+    flash(f"Two-factor authentication of {user.email} was reset; their sessions were ended.",
+          "success")
     return redirect(url_for(".users"))
 
 

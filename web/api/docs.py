@@ -11,9 +11,11 @@ from markupsafe import Markup, escape
 METHOD_ORDER = {"get": 0, "post": 1, "put": 2, "patch": 3, "delete": 4}
 PROBLEM_TYPES = [
     ("unauthenticated", 401, "No bearer token, or an unknown, expired or revoked one."),
-    ("bad-credentials", 401, "A token request with a wrong email or password."),
-    ("throttled", 429, "Too many failed token requests for this email or client address; "
-                       "wait `retry_after` seconds."),
+    ("bad-credentials", 401, "A token request with a wrong email or password, or a wrong, "
+                             "reused or missing `totp` code for a user with two-factor "
+                             "authentication (one answer for all, on purpose)."),
+    ("throttled", 429, "Too many failed logins or token requests for this email or client "
+                       "address; wait `retry_after` seconds."),
     ("malformed", 400, "The body is not JSON (or not multipart for uploads), or not valid."),
     ("too-large", 413, "The body is larger than the API accepts."),
     ("forbidden", 403, "Your role may not do this."),
@@ -26,6 +28,9 @@ PROBLEM_TYPES = [
     ("invalid", 422, "The input is not acceptable; `errors` maps each field to a message."),
     ("signed-copy-rejected", 422, "The uploaded copy failed verification; it is kept and "
                                   "audited (`document_id`)."),
+    ("unavailable", 503, "The database cannot be reached or is busy; nothing was changed. "
+                         "Retry after `retry_after` seconds."),
+    ("storage-full", 507, "The server has no room to store this; nothing was saved."),
 ]
 
 

@@ -16,12 +16,17 @@ from workflow.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
-from workflow.services.tokens import BadCredentials, Throttled
+from workflow.services.login import BadCredentials
+from workflow.services.throttle import Throttled
 
+from ..audit_context import audit_api_problem, audit_http_error, audit_refusal
 from ..errors import status_for
+from ..faults import storage_fault_response
 from .schemas import Problem
 
 PROBLEM_JSON = "application/problem+json"
+# One answer for an unknown email, a wrong password and a wrong or missing TOTP code.
+BAD_CREDENTIALS = "Email, password or code is incorrect."
 DOCS = "/api/v1/docs#problem-"
 
 
@@ -89,12 +94,14 @@ def register_error_handlers(bp) -> None:
             extra["errors"] = error.field_errors or None
         if error.reasons:
             extra["reasons"] = error.reasons
+        audit_refusal(status_for(error))
         return problem_response(status_for(error), _domain_slug(error), error.detail,
                                 title=error.title, **extra)
 
     @bp.errorhandler(ApiProblem)
     def _api(error: ApiProblem):
         _rollback()
+        audit_api_problem(error.status, error.headers)
         return problem_response(error.status, error.slug, error.detail, error.headers,
                                 **error.extra)
 
@@ -106,7 +113,7 @@ def register_error_handlers(bp) -> None:
 
     @bp.errorhandler(BadCredentials)
     def _credentials(_error):
-        return problem_response(401, "bad-credentials", "Email or password is incorrect.",
+        return problem_response(401, "bad-credentials", BAD_CREDENTIALS,
                                 {"WWW-Authenticate": 'Bearer realm="ClusterPact API"'})
 
     @bp.errorhandler(Throttled)
@@ -118,6 +125,7 @@ def register_error_handlers(bp) -> None:
     @bp.errorhandler(HTTPException)
     def _http(error: HTTPException):
         _rollback()
+        audit_http_error(error)
         headers = {}
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
@@ -125,6 +133,8 @@ def register_error_handlers(bp) -> None:
 
     @bp.errorhandler(Exception)
     def _unexpected(error: Exception):
+        if (fault := storage_fault_response(error)) is not None:  # database down or full
+            return fault
         _rollback()
         current_app.logger.exception("Unhandled API error on %s %s", request.method,
                                      request.path)

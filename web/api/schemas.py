@@ -65,6 +65,9 @@ class TokenRequest(Input):
     email: line(254, 1)
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     name: line(120) | None = Field(None, description="A label for your own list of tokens")
+    totp: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] | None = Field(
+        None, description="The current code of your authenticator app; required when "
+                          "two-factor authentication is on for your account")
 
 
 class OrganisationIn(Input):

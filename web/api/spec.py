@@ -34,7 +34,8 @@ DESCRIPTION = """\
 ClusterPact's JSON API: everything a user can do in the browser, through the same services
 and permission checks.
 
-Authenticate with a personal token: `POST /api/v1/tokens` with your email and password returns
+Authenticate with a personal token: `POST /api/v1/tokens` with your email and password (and
+`totp`, the current code of your authenticator app, when two-factor authentication is on) returns
 `{"token", "expires_at"}`; send it as `Authorization: Bearer <token>` on every other call.
 Revoke it with `DELETE /api/v1/tokens/current` or on the API tokens page of the web app.
 

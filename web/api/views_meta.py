@@ -15,6 +15,7 @@ from workflow.services import tokens
 from workflow.services.library import latest_versions
 from workflow.services.organisations import create_organisation
 
+from ..auth.policy import second_factor_roles, secret_box
 from ..db import get_db
 from . import docs as api_docs
 from . import outputs_reference as o
@@ -27,14 +28,19 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 @v1.post("/tokens")
-@operation("createToken", "Tokens", public=True, errors=(413, 422), HTTP_201=o.TokenCreated)
+@operation("createToken", "Tokens", public=True, errors=(403, 413, 422),
+           HTTP_201=o.TokenCreated)
 def create_token(json: TokenRequest):
     """Get a personal API token with your email and password.
 
-    Failed attempts are counted per email and per client address; too many answer 429.
+    With two-factor authentication on, send `totp` too (the current code; each code works
+    once). Roles that require two-factor authentication get 403 until it is set up in the web
+    application. Failed attempts are counted per email and per client address, together with
+    failed web logins; too many answer 429.
     """
     issued = tokens.issue_token(get_db(), json.email, json.password, request.remote_addr,
-                                json.name)
+                                json.name, code=json.totp, box=secret_box(),
+                                second_factor_roles=second_factor_roles())
     body = o.TokenCreated(id=issued.record.id, token=issued.secret, name=issued.record.name,
                           expires_at=issued.record.expires_at)
     return body, 201

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from workflow.models import User
 from workflow.roles import STAFF_ROLES
@@ -46,14 +46,19 @@ def parse_identity(identity: str) -> tuple[int, str] | None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Return `target` if it is a same-site relative path, else None."""
+    """Return `target` if it is a same-site relative path, else None.
+
+    The path is checked as given and once percent-decoded, so that encoded slashes,
+    backslashes and control characters (`/%2F/host`, `/%5Chost`, `/%09/host`) are refused
+    too; anything but printable ASCII is refused."""
     if not target or len(target) > 2000:
         return None
-    if any(ord(c) < 0x21 or c in "\\\x7f" for c in target):
-        return None
-    if not target.startswith("/") or target.startswith("//"):
-        return None
     parts = urlsplit(target)
+    for text in (target, unquote(parts.path)):
+        if any(not 0x21 <= ord(c) < 0x7f or c == "\\" for c in text):
+            return None
+        if not text.startswith("/") or text.startswith("//"):
+            return None
     if parts.scheme or parts.netloc:
         return None
     return target

@@ -23,6 +23,7 @@ from workflow.errors import ValidationFailed
 from workflow.models import Document
 from workflow.services import documents as svc
 
+from ..audit_context import request_details, security_event
 from ..db import get_db
 from .forms import UploadForm, WetInkForm
 
@@ -79,6 +80,7 @@ def upload(partnership_id: int):
         return render_template("documents/upload.html", p=p, form=UploadForm())
     form = UploadForm()
     if not form.validate_on_submit():
+        _audit_rejected_upload(p.id, form.errors)
         return render_template("documents/upload.html", p=p, form=form), 422
     file = form.file.data
     document = svc.upload_signed_copy(get_db(), current_user, p.id, file.read(),
@@ -116,8 +118,15 @@ def wet_ink(partnership_id: int, party_id: int):
             flash(f"Wet-ink signature of {party.organisation.name} recorded as an attested "
                   "scan.", "success")
             return redirect(url_for("partnerships.detail", partnership_id=p.id) + "#documents")
+    if request.method == "POST" and form.errors:
+        _audit_rejected_upload(p.id, form.errors)
     return render_template("documents/wet_ink.html", p=p, party=party, form=form), (
         422 if form.errors else 200)
+
+
+def _audit_rejected_upload(partnership_id: int, errors: dict) -> None:
+    security_event("upload_rejected", "rejected", **request_details(
+        partnership_id=partnership_id, fields=sorted(errors)))
 
 
 

@@ -22,6 +22,7 @@ from workflow.services.transitions import advance
 
 from ..db import get_db
 from ..form_errors import attach_errors
+from ..obligations import clocks_section
 from ..review.forms import CommentForm
 from .forms import (
     CheckForm,
@@ -66,8 +67,15 @@ def _org_choices(eu: bool):
     ]
 
 
+def _staff_only(doing: str) -> None:
+    # These forms list every organisation: partners see only their own (as in the API).
+    if not current_user.is_staff:
+        abort(403, f"Only cluster staff {doing}.")
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def create():
+    _staff_only("create partnerships")
     form = PartnershipForm()
     form.lead_org.choices = _org_choices(eu=True)
     form.counterpart_org.choices = _org_choices(eu=False)
@@ -111,6 +119,7 @@ def edit(partnership_id: int):
 @bp.route("/<int:partnership_id>/parties/new", methods=["GET", "POST"])
 def add_party(partnership_id: int):
     p = queries.get_partnership(get_db(), current_user, partnership_id)
+    _staff_only("add parties")
     form = PartyForm(expected_version=p.version)
     taken = {party.organisation_id for party in p.parties}
     form.organisation_id.choices = [SelectChoice(o.id, f"{o.name} ({o.country})")
@@ -152,6 +161,7 @@ def detail(partnership_id: int):
         transition_form=TransitionForm(expected_version=p.version),
         check_form=CheckForm(expected_version=p.version),
         none_form=DeclareNoneForm(expected_version=p.version),
+        **clocks_section(db, p),
     )
 
 

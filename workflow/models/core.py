@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -64,8 +65,18 @@ class User(Base):
     session_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Second factor: the TOTP secret, encrypted (workflow.totp.SecretBox); pending until the
+    # user confirms a code (totp_enabled_at). The last accepted time step makes codes single-use.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+    @property
+    def totp_enabled(self) -> bool:
+        """Tell whether logging in needs a second factor."""
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
@@ -233,11 +244,19 @@ class DueDiligenceCheck(Base):
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+AUDIT_OUTCOMES = ("success", "failed", "denied", "rejected")
+
+
 class AuditEvent(Base):
     """Append-only record of a state change or security-relevant action."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_partnership_id_id", "partnership_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_events_partnership_id_id", "partnership_id", "id"),
+        CheckConstraint(in_values("outcome", AUDIT_OUTCOMES), name="outcome_valid"),
+    )
+    # One INSERT per row, in order: ids then follow the chain's sequence (audit_chain.py).
+    __mapper_args__ = {"batch": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -254,6 +273,16 @@ class AuditEvent(Base):
     to_stage: Mapped[str | None] = mapped_column(String(40))
     comment: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict | None] = mapped_column(JSONText)
+    outcome: Mapped[str] = mapped_column(String(20), default="success")
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    # The hash chain, assigned while the row is inserted (workflow/models/audit_chain.py).
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship()
     partnership: Mapped[Partnership | None] = relationship()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import Document, DocumentBlob, Partnership, Signature, utcnow
+from ..notifications import notify
 from ..roles import COORDINATOR, PARTNER
 from ..validation import clean_text
 from ._base import load_partnership, require_role, write
@@ -141,8 +142,20 @@ def upload_signed_copy(session: Session, actor, partnership_id: int, content: by
         partnership.touch()
         audit.record(session, actor, f"signed_copy_{verdict.status}", partnership=partnership,
                      details={"document_id": document.id, "sha256": document.sha256,
-                              "reason": verdict.reason})
+                              "reason": verdict.reason},
+                     outcome="rejected" if verdict.status == "rejected" else "success")
+        if verdict.status in ("accepted", "rejected"):
+            _notify_upload(session, partnership, actor, document, verdict)
     return document
+
+
+def _notify_upload(session, partnership, actor, document, verdict: UploadVerdict) -> None:
+    """Tell the owner and the uploader how an upload was judged (in the same transaction)."""
+    notify(session, [partnership.owner, actor], f"signed_copy_{verdict.status}", {
+        "filename": document.filename, "uploader_name": actor.display_name,
+        "reason": verdict.reason,
+        "signed_by": ", ".join(s.signer_subject for s in verdict.signatures if s.party_id),
+    }, partnership=partnership, link=f"/partnerships/{partnership.id}#documents")
 
 
 def _check_dict(c: SignatureCheck) -> dict:

@@ -59,24 +59,55 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """Return the active user with these credentials, or None (same work either way)."""
+def check_credentials(session: Session, email: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None (same work either way).
+
+    A failure is audited; a success is not a login yet (a second factor may follow, see
+    `record_login`)."""
     email = (email or "").strip().lower()
     user = session.scalar(select(User).where(User.email == email)) if email else None
     ok = verify_password(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.active:
-        with write(session):
-            audit.record(
-                session,
-                user,
-                "login_failed",
-                details={"email": email[:254], "reason": "inactive" if ok else "credentials"},
-            )
+        audit.record_security(
+            session, "login_failed", actor=user, outcome="failed",
+            details={"email": email[:254], "reason": "inactive" if ok else "credentials"})
         return None
+    return user
+
+
+def record_login(session: Session, user: User, now=None) -> User:
+    """Note a completed login (password and, when enabled, second factor)."""
+    now = now or utcnow()
     with write(session):
         user = session.get(User, user.id, populate_existing=True)
-        user.last_login_at = utcnow()
-        audit.record(session, user, "login")
+        user.last_login_at = now
+        audit.record(session, user, "login", at=now)
+    return user
+
+
+WRONG_CURRENT = "The current password is incorrect."
+
+
+def change_password(session: Session, actor, current: str, new: str) -> User:
+    """Change the actor's own password; every other session of theirs ends."""
+    problem = password_problem(new or "")
+    if not problem and new == current:
+        problem = "Choose a password different from the current one."
+    errors = {"new_password": problem}
+    # Hash outside the write transaction: scrypt takes long enough to matter under a lock.
+    if not verify_password(load_user(session, actor.id).password_hash, current or ""):
+        errors = {"current_password": WRONG_CURRENT}
+        audit.record_security(session, "password_change_failed", actor=actor,
+                              outcome="failed", details={"reason": "current password"})
+    errors = {k: v for k, v in errors.items() if v}
+    if errors:
+        raise ValidationFailed("The password was not changed.", errors)
+    new_hash = hash_password(new)
+    with write(session):
+        user = load_user(session, actor.id)
+        user.password_hash = new_hash
+        user.session_token = new_session_token()
+        audit.record_security(session, "password_changed", actor=user, outcome="success")
     return user
 
 
@@ -100,7 +131,7 @@ def set_active(session: Session, actor, user_id: int, active: bool) -> User:
     """Activate or deactivate a user; deactivation ends every session of theirs at once."""
     require_role(actor, ADMIN, doing="manage users")
     with write(session):
-        user = _user(session, user_id)
+        user = load_user(session, user_id)
         if user.id == actor.id and not active:
             raise Conflict("You cannot deactivate yourself.")
         if user.active != bool(active):
@@ -118,7 +149,7 @@ def set_role(session: Session, actor, user_id: int, role: str,
     if role not in USER_ROLES:
         raise ValidationFailed("Unknown role.", {"role": f"One of: {', '.join(USER_ROLES)}."})
     with write(session):
-        user = _user(session, user_id)
+        user = load_user(session, user_id)
         if organisation_id is not None and session.get(Organisation, organisation_id) is None:
             raise ValidationFailed("Unknown organisation.", {"organisation": "Not found."})
         org = organisation_id if organisation_id is not None else user.organisation_id
@@ -136,7 +167,8 @@ def set_role(session: Session, actor, user_id: int, role: str,
     return user
 
 
-def _user(session: Session, user_id: int) -> User:
+def load_user(session: Session, user_id: int) -> User:
+    """The user, read afresh from the database (NotFound when missing)."""
     user = session.get(User, user_id, populate_existing=True)
     if user is None:
         raise NotFound(f"User {user_id} not found.")
