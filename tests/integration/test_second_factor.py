@@ -11,6 +11,7 @@ import time_machine
 from sqlalchemy import select
 
 from tests.auth_helpers import enrol
+from tests.helpers import in_threads
 from workflow import totp
 from workflow.errors import Conflict, PermissionDenied, ValidationFailed
 from workflow.models import AuditEvent, RecoveryCode, User
@@ -68,6 +69,24 @@ def test_a_code_works_once_and_a_replay_is_refused_and_audited(session, make_use
     assert all(code not in str(e.details) for e in failed)
     session.refresh(user)
     assert user.totp_last_step == totp.time_step(T0 + timedelta(seconds=60))
+
+
+def test_the_same_code_sent_by_concurrent_requests_logs_in_once(database, session, make_user):
+    user = make_user("legal")
+    with time_machine.travel(T0, tick=False):
+        enrol(session, user, BOX)
+    moment = T0 + timedelta(seconds=60)
+    code = pyotp.TOTP(secret_of(user)).at(moment)
+    accepted = []
+
+    def attempt():
+        with database.sessions() as own:
+            accepted.append(second_factor.verify(own, BOX, user.id, code, now=moment))
+
+    assert in_threads(attempt, 4) == []
+    assert sum(u is not None for u in accepted) == 1
+    session.rollback()  # a fresh read: what the threads wrote
+    assert len(events(session, "second_factor_failed")) == 3
 
 
 def test_the_enrolment_code_cannot_be_used_again_to_log_in(session, make_user):
