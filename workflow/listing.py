@@ -87,9 +87,8 @@ def _rows(session: Session, stmt, bounded: bool, sort: str, limit: int, offset: 
     """The rows of `stmt` in the order of `sort` (then id), from `offset`, at most `limit`.
 
     A bounded statement is ordered here: its few (id, sort key) pairs are read through the
-    primary key and sorted in Python, then only the page's rows are loaded. Asked to order
-    and limit, both planners walk the sort index and meet a rare text's matches only where
-    they sit (at 100k, a match 57,000 rows down cost 25-90 ms)."""
+    search index and sorted in Python, then only the page's rows are loaded (at 100k, the
+    ordered scan met a rare text's first match 57,000 rows down: 25-90 ms)."""
     column, desc = SORTS.get(sort, SORTS["updated"])
     if not bounded:
         order = (column.desc(), Partnership.id.desc()) if desc else (column.asc(),
@@ -119,34 +118,34 @@ SELECTIVE_MATCHES = 2000
 
 def _text_condition(session: Session, text: str):
     """(condition, bounded): the text, as typed, anywhere in the reference, the title or a
-    party's name.
+    party's name; bounded when it holds for at most SELECTIVE_MATCHES partnerships.
 
-    Reference and title go through the search index: FTS5's trigram table on SQLite, the
-    pg_trgm index on PostgreSQL (trigrams need 3 characters; shorter text matches so much
-    that the ordered scan stops early). The planners cannot know that a rare text's matches
-    may all sit at the far end of the sort order, so the ids are fetched first, capped at
-    SELECTIVE_MATCHES. Organisation names are few: the matching ids are looked up first, so
-    the common case of none adds nothing. Bounded: the condition is a list of at most
-    SELECTIVE_MATCHES ids."""
+    Reference and title are looked up in the search index (FTS5 trigrams on SQLite, pg_trgm
+    on PostgreSQL; trigrams need 3 characters). A rare text is bounded, and `_rows` orders
+    its few matches apart: asked to order and limit, the planners walk the sort index and
+    meet a rare text's matches only where they sit. A common text is left to that ordered
+    scan, which meets enough matches within the first rows. Organisation names are few:
+    the matching ids are looked up first, so the common case of none adds nothing."""
     pattern = _like(text)
-    scan = _TEXT_EXPR.like(pattern, escape="\\")
-    in_text = scan
+    condition, bounded = _TEXT_EXPR.like(pattern, escape="\\"), False
     if len(text) >= 3:
+        indexed = condition  # PostgreSQL picks the trigram index for this expression
+        probe = select(Partnership.id).where(indexed)
         if session.get_bind().dialect.name == "sqlite":
             phrase = '"' + text.replace('"', '""') + '"'
-            ids = select(_FTS.c.rowid).where(
+            probe = select(_FTS.c.rowid).where(  # streamed: stops at the cap
                 sql_text("partnership_search MATCH :phrase").bindparams(phrase=phrase))
-        else:
-            ids = select(Partnership.id).where(scan)
-        matches = session.scalars(ids.limit(SELECTIVE_MATCHES + 1)).all()
-        if len(matches) <= SELECTIVE_MATCHES:
-            in_text = Partnership.id.in_(matches)
+            indexed = Partnership.id.in_(probe)
+        probe = probe.limit(SELECTIVE_MATCHES + 1)
+        if session.scalar(select(func.count()).select_from(probe.subquery())) <= (
+                SELECTIVE_MATCHES):
+            condition, bounded = indexed, True
     org_ids = session.scalars(select(Organisation.id).where(
         func.lower(Organisation.name).like(pattern, escape="\\"))).all()
     if not org_ids:
-        return in_text, in_text is not scan
-    return or_(in_text, exists().where(Party.partnership_id == Partnership.id,
-                                       Party.organisation_id.in_(org_ids))), False
+        return condition, bounded
+    return or_(condition, exists().where(Party.partnership_id == Partnership.id,
+                                         Party.organisation_id.in_(org_ids))), False
 
 
 def _like(text: str) -> str:
