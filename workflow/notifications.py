@@ -33,6 +33,7 @@ KINDS: dict[str, str] = {
     "sent_for_signature": "An agreement is ready for signature",
     "signed_copy_accepted": "A signed copy is accepted",
     "signed_copy_rejected": "A signed copy is rejected",
+    "signed_copy_manual_review": "A signed copy needs a coordinator's review",
     "activated": "A partnership becomes active",
     "clause_changes_requested": "Legal review asks for changes to a clause of your partnership",
     # IPR clocks and stage deadlines (workflow/services/clocks.py, publications.py)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+import pypdf
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
@@ -241,3 +244,12 @@ def test_signed_copy_verdicts_tell_the_owner_and_the_uploader(session, cast, doc
         Notification.kind == "signed_copy_accepted",
         Notification.user_id == uploader.id)).one()
     assert "signed.pdf" in row.body and row.link == f"/partnerships/{p.id}#documents"
+
+    # The same copy re-saved by another tool: held for the coordinator, who is told so.
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(signed)))
+    out = io.BytesIO()
+    writer.write(out)
+    held = docs.upload_signed_copy(session, uploader, p.id, out.getvalue(), "resaved.pdf",
+                                   verify)
+    assert held.status == "manual_review", held.reason
+    assert told(session, people, p.id, "signed_copy_manual_review") == ["owner", "partner_cn"]

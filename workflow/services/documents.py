@@ -144,13 +144,13 @@ def upload_signed_copy(session: Session, actor, partnership_id: int, content: by
                      details={"document_id": document.id, "sha256": document.sha256,
                               "reason": verdict.reason},
                      outcome="rejected" if verdict.status == "rejected" else "success")
-        if verdict.status in ("accepted", "rejected"):
-            _notify_upload(session, partnership, actor, document, verdict)
+        _notify_upload(session, partnership, actor, document, verdict)
     return document
 
 
 def _notify_upload(session, partnership, actor, document, verdict: UploadVerdict) -> None:
-    """Tell the owner and the uploader how an upload was judged (in the same transaction)."""
+    """Tell the owner and the uploader how an upload was judged (in the same transaction):
+    accepted, rejected, or held for the coordinator's manual review."""
     notify(session, [partnership.owner, actor], f"signed_copy_{verdict.status}", {
         "filename": document.filename, "uploader_name": actor.display_name,
         "reason": verdict.reason,
