@@ -100,7 +100,6 @@ class Config:
             )
         return key
 
-
     def load_auth_settings(self) -> None:
         """Second factor, key rotation, proxies and host names (README "Security model")."""
         # Old keys still verify session cookies and decrypt stored TOTP secrets.

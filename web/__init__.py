@@ -37,26 +37,35 @@ def create_app(config: Config | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from workflow.definitions import registry
 
+    from .audit_context import init_audit_context
     from .db import init_db
+    from .documents.setup import init_documents
     from .extensions import csrf, login_manager
+    from .faults import init_faults
 
     registry()  # load and validate every workflow definition at start: fail fast
     init_db(app)
-    from .audit_context import init_audit_context
-
     init_audit_context(app)  # before CSRF: a refused request is audited with its client
-    from .faults import init_faults
-
-    init_faults(app)
-    from .documents.setup import init_documents
-
+    init_faults(app)  # temp folder, 503/507 answers, the start-up reconciliation
     init_documents(app)
     login_manager.init_app(app)
     csrf.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, api, auth, clauses, documents, main, partnerships, review
+    from . import (
+        admin,
+        api,
+        auth,
+        calendar_feed,
+        clauses,
+        documents,
+        main,
+        notifications,
+        obligations,
+        partnerships,
+        review,
+    )
     from .extensions import csrf
 
     app.register_blueprint(main.bp)
@@ -67,12 +76,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(api.bp)
-    from . import calendar_feed, obligations
-
     app.register_blueprint(obligations.bp)
     app.register_blueprint(calendar_feed.bp)
-    from . import notifications
-
     app.register_blueprint(notifications.bp)
     csrf.exempt(api.v1)  # bearer tokens only: the API never reads the session cookie
 
