@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 from io import BytesIO
 from pathlib import Path
 
@@ -35,6 +34,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from workflow.files import write_atomic
 
 CERTIFICATION_FIELD = "Platform_Certification"
 DEV_KEY_NAME = "platform-key.pem"
@@ -68,10 +69,10 @@ def create_dev_keypair(directory: Path, *, common_name: str = "ClusterPact platf
         return key_path, cert_path
     directory.mkdir(parents=True, exist_ok=True)
     key, cert = make_certificate(common_name, organisation="ClusterPact")
-    _write_atomic(key_path, key.private_bytes(
+    write_atomic(key_path, key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()), mode=0o600)
-    _write_atomic(cert_path, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
+    write_atomic(cert_path, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
     return key_path, cert_path
 
 
@@ -206,15 +207,3 @@ def sign_field(pdf: bytes, field_name: str, signer, *, existing_only: bool = Tru
         writer, existing_fields_only=existing_only).getvalue()
 
 
-def _write_atomic(path: Path, data: bytes, *, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

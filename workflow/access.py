@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
 
 from .models import Partnership, Party
 from .roles import is_staff
@@ -28,3 +29,9 @@ def visible_partnerships(actor) -> Select:
         Party.partnership_id == Partnership.id, Party.organisation_id == org
     )
     return stmt.where(party_of_org)
+
+
+def is_visible(session: Session, actor, partnership_id: int) -> bool:
+    """Whether the partnership exists and `actor` may see it (one indexed query)."""
+    stmt = visible_partnerships(actor).where(Partnership.id == partnership_id)
+    return session.scalar(select(stmt.exists())) is True

@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from .files import write_atomic
 from .models import utcnow
 
 FORMAT = 1
@@ -74,7 +75,7 @@ def backup(engine: Engine, dest: Path) -> Outcome:
                      "size": dump.stat().st_size},
             "document_count": len(info["documents"]), "documents": info["documents"],
         }
-        _write_atomic(staging / MANIFEST, json.dumps(manifest, indent=1).encode())
+        write_atomic(staging / MANIFEST, json.dumps(manifest, indent=1).encode())
         _fsync_dir(staging)
         os.replace(staging, dest)  # an empty dest folder is replaced atomically
         _fsync_dir(dest.parent)
@@ -274,19 +275,6 @@ def _file_sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _fsync_dir(path: Path) -> None:

@@ -7,12 +7,11 @@ which is why the blueprint can be exempt from CSRF.
 from __future__ import annotations
 
 from flask import current_app, g, request
-from sqlalchemy import func, select
 from werkzeug.exceptions import BadRequest, NotFound
 
-from workflow.access import visible_partnerships
+from workflow.access import is_visible
 from workflow.errors import NotFound as DomainNotFound
-from workflow.models import Partnership, utcnow
+from workflow.models import utcnow
 from workflow.roles import is_staff
 from workflow.services import tokens
 
@@ -52,8 +51,7 @@ def partnership_visible() -> None:
     user = g.get("api_user")
     if partnership_id is None or user is None or is_staff(user.role):
         return
-    stmt = visible_partnerships(user).where(Partnership.id == partnership_id)
-    if get_db().scalar(select(func.count()).select_from(stmt.subquery())) == 0:
+    if not is_visible(get_db(), user, partnership_id):
         raise DomainNotFound(f"Partnership {partnership_id} not found.")
 
 
