@@ -11,14 +11,16 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from .audit_verify import VerifyResult, verify_chain
 from .db import WRITE_OPTION, begin_write
 from .models import AuditEvent, utcnow
+from .models.audit_chain import append
 
 __all__ = ["RequestMeta", "VerifyResult", "record", "record_security", "request_context",
-           "verify_chain"]
+           "verify_chain", "write_now"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,27 @@ class RequestMeta:
 # Set per request by the web layer (web/audit_context.py); None outside a request.
 request_context: ContextVar[RequestMeta | None] = ContextVar("clusterpact_audit_request",
                                                              default=None)
+
+
+def _fields(actor, action: str, *, partnership_id=None, trigger=None, from_stage=None,
+            to_stage=None, comment=None, details=None, at=None, outcome="success") -> dict:
+    meta = request_context.get() or RequestMeta()
+    return {
+        "occurred_at": at or utcnow(),
+        "actor_id": getattr(actor, "id", None),
+        "actor_role": getattr(actor, "role", None) or "anonymous",
+        "organisation_id": getattr(actor, "organisation_id", None),
+        "client_address": meta.client_address,
+        "user_agent": meta.user_agent,
+        "action": action,
+        "outcome": outcome,
+        "partnership_id": partnership_id,
+        "trigger": trigger,
+        "from_stage": from_stage,
+        "to_stage": to_stage,
+        "comment": comment,
+        "details": details,
+    }
 
 
 def record(
@@ -49,22 +72,9 @@ def record(
     outcome: str = "success",
 ) -> AuditEvent:
     """Add one audit event for `actor` doing `action` to the session."""
-    meta = request_context.get() or RequestMeta()
-    event = AuditEvent(
-        occurred_at=at or utcnow(),
-        actor_id=getattr(actor, "id", None),
-        actor_role=getattr(actor, "role", None) or "anonymous",
-        organisation_id=getattr(actor, "organisation_id", None),
-        client_address=meta.client_address,
-        user_agent=meta.user_agent,
-        action=action,
-        outcome=outcome,
-        trigger=trigger,
-        from_stage=from_stage,
-        to_stage=to_stage,
-        comment=comment,
-        details=details,
-    )
+    event = AuditEvent(**_fields(actor, action, trigger=trigger, from_stage=from_stage,
+                                 to_stage=to_stage, comment=comment, details=details, at=at,
+                                 outcome=outcome))
     if partnership is not None:
         # The id when known (cheaper than the relationship); the object for a new row.
         if partnership.id is not None:
@@ -73,6 +83,22 @@ def record(
             event.partnership = partnership
     session.add(event)
     return event
+
+
+_INSERT = insert(AuditEvent.__table__)  # one statement object: compiled and keyed once
+
+
+def write_now(session: Session, actor, action: str, **fields) -> None:
+    """Insert one audit event at once, in the session's write transaction, through Core.
+
+    The same row `record` adds (same fields, same chain link), without the unit of work: for
+    the hot path of a transition. Rows `record` adds later in the transaction follow it in
+    the chain. Takes `record`'s keyword fields, with `partnership_id` for `partnership`.
+    """
+    values = _fields(actor, action, **fields)
+    connection = session.connection()
+    values["row_hash"] = append(connection, values)
+    connection.execute(_INSERT, values)
 
 
 @dataclass(frozen=True)

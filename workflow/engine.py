@@ -1,8 +1,8 @@
 """The workflow engine: `transitions` machines built once per workflow definition.
 
-The machine never sees an ORM row. Each advance wraps the row in a short-lived `_Flow`
-whose `state` property reads and writes the row's private stage column, so loading a
-row can never reset its stage (transitions' add_model sets the model to `initial`).
+The machine never sees an ORM row. Each advance runs the trigger on a short-lived `_Flow`
+holding the current stage and reads the new stage back, so loading a row can never reset
+its stage (transitions' add_model sets the model to `initial`).
 """
 
 from __future__ import annotations
@@ -32,18 +32,10 @@ class TransitionOption:
 
 
 class _Flow:
-    """The machine's model: a view of one partnership's stage."""
+    """The machine's model: a stage held apart from any row while one trigger runs."""
 
-    def __init__(self, row) -> None:
-        self._row = row
-
-    @property
-    def state(self) -> str:
-        return self._row._stage
-
-    @state.setter
-    def state(self, value: str) -> None:
-        self._row._stage = value
+    def __init__(self, stage: str) -> None:
+        self.state = stage
 
 
 @cache
@@ -157,12 +149,18 @@ def check_transition(partnership, trigger: str, actor, comment=None, now=None,
     return transition
 
 
-def fire(partnership, workflow: WorkflowDef, trigger: str) -> None:
-    """Run `trigger` through the workflow's cached machine, changing the partnership's stage.
+def next_stage(workflow: WorkflowDef, stage: str, trigger: str) -> str:
+    """Run `trigger` from `stage` through the workflow's cached machine; return the new stage.
 
     The event is fired on a fresh wrapper without registering it as a model: registration
     (`add_model`) would reset the stage to `initial` and costs more than the transition.
     """
-    event = machine_for(workflow.key).events[trigger]
-    if not event.trigger(_Flow(partnership)):
-        raise RuntimeError(f"machine refused {trigger} from {partnership.stage}")
+    flow = _Flow(stage)
+    if not machine_for(workflow.key).events[trigger].trigger(flow):
+        raise RuntimeError(f"machine refused {trigger} from {stage}")
+    return flow.state
+
+
+def fire(partnership, workflow: WorkflowDef, trigger: str) -> None:
+    """Run `trigger` on a partnership object in memory, changing its stage (nothing saved)."""
+    partnership._stage = next_stage(workflow, partnership.stage, trigger)

@@ -25,19 +25,33 @@ _READS = {
     "parties": selectinload(Partnership.parties),
     "parties.assets": selectinload(Partnership.parties).selectinload(Party.assets),
     "checks": selectinload(Partnership.checks),
-    "clauses": selectinload(Partnership.clauses),
+    # Library versions in the clauses' own query: one round trip fewer, no row multiplied.
+    "clauses": selectinload(Partnership.clauses).joinedload(AgreementClause.library_version),
     "waivers": selectinload(Partnership.waivers),
     "documents": selectinload(Partnership.documents),
     "signatures": selectinload(Partnership.signatures),
 }
 
 
-def load_options(reads) -> list:
-    """Loader options for the named relationships (see guards' `reads`)."""
+def load_options(reads, *, join_parties: bool = False) -> list:
+    """Loader options for the named relationships (see guards' `reads`).
+
+    With `join_parties`, the parties (and their organisations) come in the partnership's own
+    query, a join instead of a second round trip: for one row, with few parties, the cheaper
+    way. The other collections stay separate queries so they never multiply each other.
+    """
     names = set(reads)
     if "parties.assets" in names:
         names.discard("parties")
-    return [_READS[name] for name in sorted(names)]
+    options = []
+    for name in sorted(names):
+        if join_parties and name.startswith("parties"):
+            option = joinedload(Partnership.parties)
+            options.append(option.selectinload(Party.assets) if name == "parties.assets"
+                           else option)
+        else:
+            options.append(_READS[name])
+    return options
 
 
 @dataclass(frozen=True)

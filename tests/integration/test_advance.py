@@ -111,3 +111,46 @@ def test_full_cluster_path_to_active_and_reopen_keeps_history(database, session,
 def test_nda_path(session, make_partnership):
     p = make_partnership("active", agreement_type="nda")
     assert p.workflow_key == "nda" and p.stage == "active"
+
+
+def test_effects_see_the_new_stage_and_their_audit_rows_follow_the_transition(
+        database, session, make_partnership, monkeypatch):
+    from workflow import audit
+    from workflow.effects import EFFECTS
+
+    seen = []
+
+    def effect(s, partnership, actor, transition):
+        seen.append((partnership.stage, partnership.version))
+        audit.record(s, actor, "agreement_superseded", partnership=partnership)
+
+    monkeypatch.setitem(EFFECTS, "supersede_issued", effect)
+    p = make_partnership("signing")
+    version = p.version
+    advance(session, p.id, "reopen", p.owner, comment="One more change")
+    assert seen == [("negotiation", version + 1)]
+    with database.sessions() as s:
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.partnership_id == p.id)
+                            .order_by(AuditEvent.seq)).all()
+        assert s.get(Partnership, p.id).version == version + 1
+        assert audit.verify_chain(s).ok
+    assert actions[-2:] == ["transition", "agreement_superseded"]
+
+
+@pytest.mark.parametrize("failure", ["raises", "edits the partnership row"])
+def test_a_failing_effect_rolls_back_the_stage_change_and_its_audit_row(
+        database, session, make_partnership, monkeypatch, failure):
+    from workflow.effects import EFFECTS
+
+    def effect(s, partnership, actor, transition):
+        if failure == "raises":
+            raise OSError("disk full")
+        partnership.title = "Changed by an effect"  # would bump the version twice
+
+    monkeypatch.setitem(EFFECTS, "supersede_issued", effect)
+    p = make_partnership("signing")
+    before = snapshot(database, p.id)
+    with pytest.raises(OSError if failure == "raises" else RuntimeError):
+        advance(session, p.id, "reopen", p.owner, comment="One more change")
+    assert snapshot(database, p.id) == before
+    assert session.get(Partnership, p.id).stage == "signing"

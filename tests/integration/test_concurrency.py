@@ -66,26 +66,34 @@ def test_concurrent_advances_have_exactly_one_winner(database, make_partnership)
 
 @pytest.mark.parametrize("database", [pytest.param("postgresql", marks=pytest.mark.postgres)],
                          indirect=True)
-def test_write_between_load_and_flush_is_detected_by_the_version_column(database,
-                                                                        make_partnership):
+def test_write_between_load_and_update_is_detected_by_the_version_check(database,
+                                                                       make_partnership):
     """On PostgreSQL both writers can load the same version; the second UPDATE matches no
     row and becomes Conflict. (SQLite serialises writers with BEGIN IMMEDIATE instead, which
     the race test above exercises.)"""
     p = make_partnership("draft")
     s = database.sessions()
     owner = s.get(type(p.owner), p.owner_id)
+    me = threading.get_ident()
     fired = []
 
-    @event.listens_for(s, "before_flush")
-    def interleave(session, _ctx, _instances):
-        if not fired:
+    # The other writer commits after this one has loaded and checked the row, just before
+    # this one's stage UPDATE.
+    @event.listens_for(database.engine, "before_cursor_execute")
+    def interleave(_conn, _cursor, statement, _params, _context, _many):
+        if (not fired and threading.get_ident() == me
+                and statement.startswith("UPDATE partnerships SET stage")):
             fired.append(True)
             t = threading.Thread(target=lambda: _other_writer(database, p.id, owner.id))
             t.start()
             t.join(timeout=30)
 
-    with pytest.raises(Conflict, match="at the same time"):
-        advance(s, p.id, "start_due_diligence", owner)
+    try:
+        with pytest.raises(Conflict, match="at the same time"):
+            advance(s, p.id, "start_due_diligence", owner)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", interleave)
+    assert fired
     s.close()
     with database.sessions() as fresh:
         stored = fresh.get(Partnership, p.id)

@@ -4,30 +4,61 @@ from __future__ import annotations
 
 from functools import cache
 
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
+from ..access import can_view
 from ..definitions import get_workflow
 from ..effects import EFFECTS
-from ..engine import check_transition, fire
-from ..errors import ValidationFailed
+from ..engine import check_transition, next_stage
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import Partnership, utcnow
 from ..notifications import notify_transition
-from ._base import check_version, load_partnership, write
+from ._base import check_version, write
 
 MAX_COMMENT = 5000
+CONCURRENT_CHANGE = "Someone else changed this partnership at the same time. Reload and try again."
 
 
 @cache
-def _trigger_options(trigger: str) -> list:
-    """Eager loads for what the trigger's guards read, in every workflow that has it."""
+def _load_statement(trigger: str):
+    """The partnership and what the trigger's guards read (in every workflow that has it),
+    loaded fresh in one statement built once per trigger."""
     from ..definitions import registry
     from ..guards import GUARD_READS
     from ..queries import load_options
 
     reads = [r for wf in registry().values() if (t := wf.transition(trigger))
              for g in t.guards for r in GUARD_READS[g]]
-    return load_options(reads)
+    return (select(Partnership).where(Partnership.id == bindparam("partnership_id"))
+            .options(*load_options(reads, join_parties=True))
+            .execution_options(populate_existing=True))
+
+
+_table = Partnership.__table__
+# Stage, version and times in one conditional UPDATE: it changes the row only while it still
+# holds the version the guards were checked against.
+_STAGE_CHANGE = (
+    update(_table)
+    .where(_table.c.id == bindparam("row_id"), _table.c.version == bindparam("loaded_version"))
+    .values(stage=bindparam("new_stage"), version=bindparam("new_version"),
+            stage_entered_at=bindparam("entered_at"), updated_at=bindparam("entered_at"))
+)
+
+
+def _change_stage(session: Session, partnership: Partnership, stage: str, now) -> None:
+    """Write the stage change at once and tell the session it is saved."""
+    version = partnership.version + 1
+    result = session.connection().execute(_STAGE_CHANGE, {
+        "row_id": partnership.id, "loaded_version": partnership.version,
+        "new_stage": stage, "new_version": version, "entered_at": now})
+    if result.rowcount != 1:  # another writer committed since the load (PostgreSQL)
+        raise Conflict(CONCURRENT_CHANGE)
+    for key, value in (("_stage", stage), ("version", version),
+                       ("stage_entered_at", now), ("updated_at", now)):
+        set_committed_value(partnership, key, value)
 
 
 def advance(
@@ -39,7 +70,12 @@ def advance(
     expected_version: int | None = None,
     now=None,
 ) -> Partnership:
-    """Fire `trigger` on a partnership: checks, stage change, effects and audit in one commit."""
+    """Fire `trigger` on a partnership: checks, stage change, effects and audit in one commit.
+
+    The stage change and its audit row are written as soon as the checks pass, so effects
+    see the new stage; whatever effects and notifications add is flushed at the commit,
+    and any error rolls all of it back.
+    """
     comment = (comment or "").strip() or None
     if comment and len(comment) > MAX_COMMENT:
         raise ValidationFailed(
@@ -47,28 +83,26 @@ def advance(
         )
     now = now or utcnow()
     with write(session):
-        partnership = load_partnership(session, actor, partnership_id,
-                                       _trigger_options(trigger))
+        partnership = session.execute(_load_statement(trigger),
+                                      {"partnership_id": partnership_id}
+                                      ).unique().scalar_one_or_none()
+        if partnership is None or not can_view(actor, partnership):
+            raise NotFound(f"Partnership {partnership_id} not found.")
         check_version(partnership, expected_version)
         transition = check_transition(partnership, trigger, actor, comment, now)
         from_stage = partnership.stage
-        fire(partnership, get_workflow(partnership.workflow_key), trigger)
-        partnership.stage_entered_at = now
-        partnership.touch(now)
+        _change_stage(session, partnership,
+                      next_stage(get_workflow(partnership.workflow_key), from_stage, trigger),
+                      now)
+        audit.write_now(session, actor, "transition", partnership_id=partnership.id,
+                        trigger=trigger, from_stage=from_stage, to_stage=partnership.stage,
+                        comment=comment, at=now)
         for name in transition.effects:
             EFFECTS[name](session, partnership, actor, transition)
+        if session.is_modified(partnership):
+            # Its UPDATE would bump the version a second time for one transition.
+            raise RuntimeError(f"effects of {trigger} changed the partnership row")
         # The outbox rows commit or roll back with the stage change.
         notify_transition(session, partnership, actor, transition, from_stage=from_stage,
                           comment=comment)
-        audit.record(
-            session,
-            actor,
-            "transition",
-            partnership=partnership,
-            trigger=trigger,
-            from_stage=from_stage,
-            to_stage=partnership.stage,
-            comment=comment,
-            at=now,
-        )
     return partnership
