@@ -7,8 +7,9 @@ as machine-readable data.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
+from functools import cache
 
 from workflow.clauses import spec_of
 from workflow.countries import country_name, is_eu_eea
@@ -77,8 +78,25 @@ class AgreementSnapshot:
     parties_without_assets: tuple[str, ...]
 
     def as_data(self) -> dict:
-        """JSON-ready data (the machine-readable agreement)."""
-        return asdict(self)
+        """JSON-ready data (the machine-readable agreement): what `dataclasses.asdict`
+        gives, without its deep copy of every value (the snapshot is immutable plain data,
+        and this runs on every transition that prepares a PDF)."""
+        return _plain(self)
+
+
+def _plain(value):
+    if is_dataclass(value):
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+@cache
+def _field_names(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def build_snapshot(partnership, agreement_label: str, version: int | None = None

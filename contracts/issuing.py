@@ -61,36 +61,93 @@ def _snapshot(partnership: Partnership, version: int) -> AgreementSnapshot:
                           version=version)
 
 
+def is_cached(session: Session, key: str) -> bool:
+    """Whether the render cache holds `key` (without reading the PDF)."""
+    return session.scalar(select(RenderCache.content_hash)
+                          .where(RenderCache.content_hash == key)) is not None
+
+
 def rendered(session: Session, snapshot: AgreementSnapshot, *, draft: bool, generated: str):
     """(pdf bytes, layout) from the shared render cache, rendering on a miss."""
-    from .pdf import render_pdf
-
     key = cache_key(snapshot, draft=draft, generated=generated)
     row = session.get(RenderCache, key)
     if row is not None:
         return row.content, row.layout or {}
-    result = render_pdf(snapshot, draft=draft, author=_author(snapshot), generated=generated)
-    layout = {"boxes": {str(k): [v[0], list(v[1])] for k, v in result.signature_boxes.items()}}
+    result, layout = _lay_out(snapshot, draft=draft, generated=generated)
     _store_cache(session, key, "draft" if draft else "final", result.pages, layout, result.pdf)
     return result.pdf, layout
+
+
+def _lay_out(snapshot: AgreementSnapshot, *, draft: bool, generated: str):
+    from .pdf import render_pdf
+
+    result = render_pdf(snapshot, draft=draft, author=_author(snapshot), generated=generated)
+    layout = {"boxes": {str(k): [v[0], list(v[1])] for k, v in result.signature_boxes.items()}}
+    return result, layout
+
+
+class _Preparer:
+    """Lays out final PDFs ahead of approval, one at a time per process, each content once.
+
+    A submitted content is laid out from its snapshot (plain data) with no database
+    connection held; the result is stored in its own short transaction. Work still queued
+    when the process ends is lost, which costs nothing but time: approve renders itself on
+    a cache miss.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: set[str] = set()
+        self._pool = None
+
+    def submit(self, bind, key: str, snapshot: AgreementSnapshot, generated: str,
+               background: bool) -> None:
+        with self._lock:
+            if key in self._pending:
+                return  # already queued or being laid out
+            self._pending.add(key)
+            if background and self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-pdf")
+        if background:
+            self._pool.submit(self._run, bind, key, snapshot, generated)
+        else:
+            self._run(bind, key, snapshot, generated)
+
+    def _run(self, bind, key, snapshot, generated) -> None:
+        try:
+            result, layout = _lay_out(snapshot, draft=False, generated=generated)
+            _save_cache(sessionmaker(bind=bind), key, "final", result.pages, layout, result.pdf)
+        except Exception:  # noqa: BLE001 - approve renders itself if this failed
+            log.exception("preparing the agreement PDF of %s failed", snapshot.reference)
+        finally:
+            with self._lock:
+                self._pending.discard(key)
+
+
+_PREPARER = _Preparer()
 
 
 def _store_cache(session: Session, key, kind, pages, layout, pdf) -> None:
     """Keep a rendered PDF: inside a service's write transaction as part of it (SQLite has a
     single writer), otherwise in its own short transaction; a concurrent twin is fine."""
-    row = RenderCache(content_hash=key, kind=kind, pages=pages, layout=layout, content=pdf,
-                      created_at=utcnow())
     if session.in_transaction() and session.connection().get_execution_options().get(
             WRITE_OPTION):
         with session.begin_nested():
-            session.add(row)
+            session.add(RenderCache(content_hash=key, kind=kind, pages=pages, layout=layout,
+                                    content=pdf, created_at=utcnow()))
         return
-    factory = sessionmaker(bind=session.get_bind())
+    _save_cache(sessionmaker(bind=session.get_bind()), key, kind, pages, layout, pdf)
+
+
+def _save_cache(factory, key, kind, pages, layout, pdf) -> None:
     with factory() as own:
-        own.add(row)
+        own.add(RenderCache(content_hash=key, kind=kind, pages=pages, layout=layout,
+                            content=pdf, created_at=utcnow()))
         try:
             own.commit()
-        except IntegrityError:
+        except IntegrityError:  # a twin stored it first
             own.rollback()
 
 
@@ -121,28 +178,23 @@ def _final_inputs(session: Session, partnership: Partnership):
 
 
 def make_prepare_effect(settings: DocumentSettings):
-    """submit_for_review: lay out the final PDF once the content settles, after commit."""
+    """submit_for_review: lay out the final PDF once the content settles, after commit.
+
+    The snapshot and its cache key are taken inside the transition from the rows its guards
+    have just loaded; a content submitted before (the usual case after a round of changes)
+    is found in the render cache and nothing more is done. Otherwise the layout runs after
+    the commit, from the snapshot (plain data), so the write lock is never held for it.
+    """
 
     def prepare(session: Session, partnership: Partnership, actor, transition) -> None:
-        partnership_id = partnership.id
+        snapshot, _version, settled = _final_inputs(session, partnership)
+        key = cache_key(snapshot, draft=False, generated=settled)
+        if is_cached(session, key):
+            return
         bind = session.get_bind()
 
-        def run():
-            factory = sessionmaker(bind=bind, expire_on_commit=False)
-            try:
-                with factory() as own:
-                    p = own.get(Partnership, partnership_id)
-                    snapshot, _version, settled = _final_inputs(own, p)
-                    rendered(own, snapshot, draft=False, generated=settled)
-            except Exception:  # noqa: BLE001 - approve renders itself if this failed
-                log.exception("preparing the agreement PDF of %s failed", partnership_id)
-
         def after_commit(_session):
-            if settings.prepare_in_background:
-                threading.Thread(target=run, name=f"prepare-{partnership_id}",
-                                 daemon=True).start()
-            else:
-                run()
+            _PREPARER.submit(bind, key, snapshot, settled, settings.prepare_in_background)
 
         event.listen(session, "after_commit", after_commit, once=True)
 

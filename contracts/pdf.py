@@ -142,23 +142,25 @@ class RenderedPdf:
     warnings: tuple[str, ...] = field(default=())
 
 
-def agreement_json(snapshot) -> bytes:
-    """The machine-readable agreement (canonical JSON of the snapshot) embedded in the PDF."""
-    return json.dumps(snapshot.as_data(), sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"), default=str).encode("utf-8")
+def agreement_json(snapshot, data: dict | None = None) -> bytes:
+    """The machine-readable agreement (canonical JSON of the snapshot) embedded in the PDF;
+    `data` is `snapshot.as_data()` when the caller has it already."""
+    return json.dumps(snapshot.as_data() if data is None else data, sort_keys=True,
+                      ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
 
 
 def content_hash(snapshot, *, draft: bool, attachment_json: bytes | None = None, author: str,
                  generated: str) -> str:
     """sha256 of everything that determines the rendered bytes (a cache key: compute it
     before rendering, look the PDF up, render only on a miss)."""
+    data = snapshot.as_data()
     if not draft and attachment_json is None:
-        attachment_json = agreement_json(snapshot)
+        attachment_json = agreement_json(snapshot, data)
     material = {
         "renderer": [weasyprint.__version__, LAYOUT_VERSION, PDF_VARIANT],
         "assets": _assets_digest(),
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH),
-        "snapshot": snapshot.as_data(),
+        "snapshot": data,
         "draft": bool(draft),
         "author": author,
         "generated": generated,
