@@ -34,6 +34,17 @@ def _finals(session) -> int:
                           .where(RenderCache.kind == "final"))
 
 
+def _ready_content(session, make_partnership):
+    """A compliant partnership in negotiation, and the snapshot, date and cache key its
+    submission would lay out."""
+    p = make_partnership("negotiation")
+    make_compliant(session, p.owner, p)
+    snapshot, _version, settled = issuing._final_inputs(session, p)
+    key = issuing.cache_key(snapshot, draft=False, generated=settled)
+    session.rollback()
+    return p, snapshot, settled, key
+
+
 def test_submit_lays_out_the_final_pdf_once_and_approve_reuses_it(
         database, session, make_partnership, make_user, layouts):
     p = make_partnership("negotiation")
@@ -67,11 +78,7 @@ def test_a_refused_submission_lays_out_nothing(database, session, make_partnersh
 
 def test_background_preparer_lays_out_each_content_once(database, session, make_partnership,
                                                         layouts):
-    p = make_partnership("negotiation")
-    make_compliant(session, p.owner, p)
-    snapshot, _version, settled = issuing._final_inputs(session, p)
-    key = issuing.cache_key(snapshot, draft=False, generated=settled)
-    session.rollback()
+    p, snapshot, settled, key = _ready_content(session, make_partnership)
     preparer = issuing._Preparer()
     for _ in range(3):  # the same content submitted three times in a row
         preparer.submit(database.engine, key, snapshot, settled, background=True)
@@ -83,11 +90,7 @@ def test_background_preparer_lays_out_each_content_once(database, session, make_
 
 def test_a_failed_background_layout_is_logged_and_can_be_retried(
         database, session, make_partnership, monkeypatch, caplog):
-    p = make_partnership("negotiation")
-    make_compliant(session, p.owner, p)
-    snapshot, _version, settled = issuing._final_inputs(session, p)
-    key = issuing.cache_key(snapshot, draft=False, generated=settled)
-    session.rollback()
+    p, snapshot, settled, key = _ready_content(session, make_partnership)
     preparer = issuing._Preparer()
 
     def broken(_snapshot, **_kwargs):
