@@ -67,7 +67,10 @@ def database(kind: str):
 
 
 def backends() -> list[str]:
-    return ["sqlite", "postgresql"] if pg_available() else ["sqlite"]
+    """SQLite, and PostgreSQL when it answers; BENCH_BACKENDS=sqlite (or postgresql) picks one."""
+    found = ["sqlite", "postgresql"] if pg_available() else ["sqlite"]
+    wanted = os.environ.get("BENCH_BACKENDS", "").split(",")
+    return [kind for kind in found if kind in wanted] or found
 
 
 def median_rate(fn, batches: int, per_batch: int) -> float:

@@ -108,3 +108,31 @@ def _other_writer(database, pid, owner_id):
 
     with database.sessions() as s:
         advance(s, pid, "withdraw", s.get(User, owner_id), comment="Faster writer")
+
+
+def test_a_read_then_a_write_is_one_transaction_on_postgresql_only(database, make_partnership):
+    """PostgreSQL goes on from the request's read into the write (READ COMMITTED); SQLite
+    ends the read snapshot first, since a deferred reader cannot safely become a writer."""
+    from workflow.models import User
+
+    p = make_partnership("draft")
+    begins, rollbacks = [], []
+
+    def on_begin(_conn):
+        begins.append(1)
+
+    def on_rollback(_conn):
+        rollbacks.append(1)
+
+    event.listen(database.engine, "begin", on_begin)
+    event.listen(database.engine, "rollback", on_rollback)
+    try:
+        with database.sessions() as s:
+            owner = s.get(User, p.owner_id)  # the request's user, loaded first
+            counted = advance(s, p.id, "start_due_diligence", owner).stage, len(begins), len(
+                rollbacks)
+    finally:
+        event.remove(database.engine, "begin", on_begin)
+        event.remove(database.engine, "rollback", on_rollback)
+    expected = (1, 0) if database.kind == "postgresql" else (2, 1)
+    assert counted == ("due_diligence", *expected)

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -77,12 +77,16 @@ def issue_token(session: Session, email: str, password: str, address: str | None
     return IssuedToken(secret, token)
 
 
+# Every API call runs this: one statement object, compiled and keyed once.
+_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+
+
 def authenticate_token(session: Session, secret: str,
                        now: datetime | None = None) -> tuple[User, ApiToken] | None:
     """The user and token a presented secret stands for, if the token is usable."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    token = session.scalar(_BY_HASH, {"token_hash": hash_secret(secret)})
     if token is None or not token.usable(now or utcnow()):
         return None
     return token.user, token
