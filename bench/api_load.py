@@ -42,7 +42,7 @@ WARM_UP_PER_CLIENT = 10  # first requests of each client, not timed (worker star
 ROUND_PARTNERSHIPS = 16
 IN_PROCESS_DRAFTS = 600
 WORKERS = (2, 4)
-WIDTHS = (76, 12, 8, 12)
+WIDTHS = (82, 12, 8, 12)
 
 
 @dataclass
