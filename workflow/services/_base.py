@@ -14,6 +14,8 @@ from ..definitions import get_workflow
 from ..errors import Conflict, NotFound, PermissionDenied
 from ..models import Partnership
 
+CONCURRENT_CHANGE = "Someone else changed this partnership at the same time. Reload and try again."
+
 
 @contextmanager
 def write(session: Session):
@@ -24,9 +26,7 @@ def write(session: Session):
         session.commit()
     except StaleDataError as exc:
         session.rollback()
-        raise Conflict(
-            "Someone else changed this partnership at the same time. Reload and try again."
-        ) from exc
+        raise Conflict(CONCURRENT_CHANGE) from exc
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(f"The change conflicts with existing data: {_integrity_hint(exc)}") from exc

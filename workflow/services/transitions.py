@@ -16,10 +16,9 @@ from ..engine import check_transition, next_stage
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import Partnership, utcnow
 from ..notifications import notify_transition
-from ._base import check_version, write
+from ._base import CONCURRENT_CHANGE, check_version, write
 
 MAX_COMMENT = 5000
-CONCURRENT_CHANGE = "Someone else changed this partnership at the same time. Reload and try again."
 
 
 @cache
