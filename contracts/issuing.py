@@ -135,20 +135,23 @@ def _store_cache(session: Session, key, kind, pages, layout, pdf) -> None:
     if session.in_transaction() and session.connection().get_execution_options().get(
             WRITE_OPTION):
         with session.begin_nested():
-            session.add(RenderCache(content_hash=key, kind=kind, pages=pages, layout=layout,
-                                    content=pdf, created_at=utcnow()))
+            session.add(_cache_row(key, kind, pages, layout, pdf))
         return
     _save_cache(sessionmaker(bind=session.get_bind()), key, kind, pages, layout, pdf)
 
 
 def _save_cache(factory, key, kind, pages, layout, pdf) -> None:
     with factory() as own:
-        own.add(RenderCache(content_hash=key, kind=kind, pages=pages, layout=layout,
-                            content=pdf, created_at=utcnow()))
+        own.add(_cache_row(key, kind, pages, layout, pdf))
         try:
             own.commit()
         except IntegrityError:  # a twin stored it first
             own.rollback()
+
+
+def _cache_row(key, kind, pages, layout, pdf) -> RenderCache:
+    return RenderCache(content_hash=key, kind=kind, pages=pages, layout=layout, content=pdf,
+                       created_at=utcnow())
 
 
 def draft_pdf(session: Session, partnership: Partnership) -> bytes:

@@ -44,10 +44,19 @@ def _integrity_hint(exc: IntegrityError) -> str:
     return "a database constraint refused it."
 
 
-def load_partnership(session: Session, actor, partnership_id: int, options=()) -> Partnership:
-    """Load a partnership the actor may see, fresh from the database, or raise NotFound."""
-    partnership = session.get(Partnership, partnership_id, populate_existing=True,
-                              options=list(options))
+def load_partnership(session: Session, actor, partnership_id: int, options=(), *,
+                     statement=None) -> Partnership:
+    """Load a partnership the actor may see, fresh from the database, or raise NotFound.
+
+    `statement`, instead of `options`: a prepared select of the partnership with a
+    `partnership_id` parameter (and populate_existing), for hot paths that build it once.
+    """
+    if statement is None:
+        partnership = session.get(Partnership, partnership_id, populate_existing=True,
+                                  options=list(options))
+    else:
+        partnership = session.execute(statement, {"partnership_id": partnership_id}
+                                      ).unique().scalar_one_or_none()
     if partnership is None or not can_view(actor, partnership):
         raise NotFound(f"Partnership {partnership_id} not found.")
     return partnership

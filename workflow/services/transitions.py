@@ -9,14 +9,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
-from ..access import can_view
 from ..definitions import get_workflow
 from ..effects import EFFECTS
 from ..engine import check_transition, next_stage
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..models import Partnership, utcnow
 from ..notifications import notify_transition
-from ._base import CONCURRENT_CHANGE, check_version, write
+from ._base import CONCURRENT_CHANGE, check_version, load_partnership, write
 
 MAX_COMMENT = 5000
 
@@ -82,11 +81,8 @@ def advance(
         )
     now = now or utcnow()
     with write(session):
-        partnership = session.execute(_load_statement(trigger),
-                                      {"partnership_id": partnership_id}
-                                      ).unique().scalar_one_or_none()
-        if partnership is None or not can_view(actor, partnership):
-            raise NotFound(f"Partnership {partnership_id} not found.")
+        partnership = load_partnership(session, actor, partnership_id,
+                                       statement=_load_statement(trigger))
         check_version(partnership, expected_version)
         transition = check_transition(partnership, trigger, actor, comment, now)
         from_stage = partnership.stage
