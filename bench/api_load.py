@@ -205,9 +205,40 @@ class ReviewRound:
         return count / (time.perf_counter() - start)
 
 
-def _load(port, workload, tokens) -> tuple[list[float], float, int, int]:
-    """CLIENTS threads, each sending its warm-up then REQUESTS_PER_CLIENT timed requests.
-    Returns (latencies of 200s, seconds of the timed phase, 409s, other statuses)."""
+def _cpu_seconds(pids) -> float | None:
+    """User + system CPU time of the processes so far (Linux /proc; None elsewhere)."""
+    total = 0
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _server_pids(server) -> list[int]:
+    """The gunicorn master and its workers."""
+    try:
+        with open(f"/proc/{server.pid}/task/{server.pid}/children") as f:
+            return [server.pid, *map(int, f.read().split())]
+    except OSError:
+        return [server.pid]
+
+
+@dataclass
+class Outcome:
+    latencies: list[float]  # of the timed 200s
+    seconds: float  # of the timed phase
+    conflicts: int
+    other: int
+    server_cpu: float | None  # CPU seconds of gunicorn (all processes) in the timed phase
+    client_cpu: float  # CPU seconds of the load generator in the timed phase
+
+
+def _load(port, workload, tokens, server) -> Outcome:
+    """CLIENTS threads, each sending its warm-up then REQUESTS_PER_CLIENT timed requests."""
     latencies, counts = [], {"conflict": 0, "other": 0}
     lock = threading.Lock()
     warm = threading.Barrier(CLIENTS + 1)
@@ -238,12 +269,18 @@ def _load(port, workload, tokens) -> tuple[list[float], float, int, int]:
     for t in threads:
         t.start()
     warm.wait()
+    pids = _server_pids(server)
+    server_before, client_before = _cpu_seconds(pids), time.process_time()
     start = time.perf_counter()
     done.wait()
     seconds = time.perf_counter() - start
+    server_after, client_after = _cpu_seconds(pids), time.process_time()
     for t in threads:
         t.join()
-    return latencies, seconds, counts["conflict"], counts["other"]
+    server_cpu = (server_after - server_before
+                  if server_before is not None and server_after is not None else None)
+    return Outcome(latencies, seconds, counts["conflict"], counts["other"], server_cpu,
+                   client_after - client_before)
 
 
 def _workloads(sessions, world: World):
@@ -277,20 +314,24 @@ def run() -> None:
                     server, port = _serve(url, workers, instance)
                     try:
                         tokens = tokens or _tokens(port)
-                        results = [(w.name, _load(port, w, tokens)) for w in workloads]
+                        results = [(w.name, _load(port, w, tokens, server))
+                                   for w in workloads]
                     finally:
                         server.terminate()
                         server.wait(timeout=30)
-                    for name, (lat, seconds, conflicts, other) in results:
-                        _report(kind, workers, name, lat, seconds, conflicts, other,
-                                rates[name])
+                    for name, outcome in results:
+                        _report(kind, workers, name, outcome, rates[name])
 
 
-def _report(kind, workers, name, lat, seconds, conflicts, other, engine_rate) -> None:
-    rps = len(lat) / seconds
+def _report(kind, workers, name, outcome: Outcome, engine_rate) -> None:
+    lat = outcome.latencies
+    rps = len(lat) / outcome.seconds
     p50 = statistics.median(lat) * 1000
     p95 = statistics.quantiles(lat, n=20)[18] * 1000
+    cpu = (f"; CPU per request: gunicorn {outcome.server_cpu / len(lat) * 1000:.1f} ms"
+           if outcome.server_cpu is not None else "; CPU per request:")
+    cpu += f", load generator {outcome.client_cpu / len(lat) * 1000:.1f} ms"
     print(row(f"POST transitions, {name}, {workers} workers, {CLIENTS} clients", kind,
               f"{rps:,.0f}/s", f"{rps / engine_rate:.0%} of advance() ({engine_rate:,.0f}/s)"
               f"; p50 {p50:.0f} ms, p95 {p95:.0f} ms (target < 50)"
-              f"; 409 {conflicts}, other {other}", widths=WIDTHS))
+              f"; 409 {outcome.conflicts}, other {outcome.other}{cpu}", widths=WIDTHS))

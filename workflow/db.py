@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData, create_engine, event, text
+import fcntl
+import os
+import sqlite3
+import time
+from functools import cache
+
+from sqlalchemy import MetaData, bindparam, create_engine, event, inspect, select, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -51,17 +58,108 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class WriterQueue:
+    """The turn of one SQLite connection to write, kept in an advisory file lock.
+
+    SQLite admits one writer at a time. Left to itself, a connection that finds the write
+    lock taken sleeps and retries, and its sleeps grow (1, 2, 5, 10 ... 100 ms), so under
+    steady concurrent writes from several processes a waiter can miss several turns and
+    wait far longer than the writes ahead of it took. Writers therefore first take an
+    exclusive lock on a file beside the database (every process that writes to a SQLite
+    database runs on the machine that holds its file) and then BEGIN IMMEDIATE. The lock
+    is given up as soon as the transaction commits or rolls back, so the next writer
+    starts within about a millisecond; SQLite's own lock still guards the data.
+
+    Waiting is bounded by the busy timeout; when it runs out the caller gets SQLite's own
+    "database is locked" error, which the web layer answers with 503.
+    """
+
+    FIRST_WAIT_S = 0.0002
+    LONGEST_WAIT_S = 0.001  # between attempts: the hand-over latency under contention
+
+    def __init__(self, path: str, timeout_s: float) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._timeout_s = timeout_s
+        self.held = False
+
+    def acquire(self) -> None:
+        deadline, wait = None, self.FIRST_WAIT_S
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.held = True
+                return
+            except BlockingIOError:
+                now = time.monotonic()
+                deadline = deadline or now + self._timeout_s
+                if now >= deadline:
+                    raise _locked() from None
+                time.sleep(min(wait, deadline - now))
+                wait = min(wait * 2, self.LONGEST_WAIT_S)
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self.release()
+        os.close(self._fd)
+
+
+def _locked() -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError("database is locked")
+    error.sqlite_errorcode = 5  # SQLITE_BUSY, as SQLite reports a busy timeout
+    error.sqlite_errorname = "SQLITE_BUSY"
+    return error
+
+
+class _SQLiteConnection(sqlite3.Connection):
+    """A pysqlite connection that gives up its writer turn when its transaction ends."""
+
+    writer_queue: WriterQueue | None = None
+
+    def commit(self) -> None:
+        self._ending(super().commit)
+
+    def rollback(self) -> None:
+        self._ending(super().rollback)
+
+    def _ending(self, end) -> None:
+        try:
+            end()
+        finally:
+            if self.writer_queue is not None:
+                self.writer_queue.release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.writer_queue is not None:
+                self.writer_queue.close()
+                self.writer_queue = None
+
+
+def writer_lock_path(database: str) -> str:
+    return f"{database}.writer-lock"
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    """Turn on WAL, foreign keys and a busy timeout; begin writes as BEGIN IMMEDIATE."""
+    """Turn on WAL, foreign keys and a busy timeout; begin writes as BEGIN IMMEDIATE, in
+    turn (see WriterQueue)."""
+    on_disk = engine.url.database not in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy, not pysqlite, emit BEGIN (see the SQLite dialect docs).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        if engine.url.database not in (None, "", ":memory:"):
+        if on_disk:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            dbapi_connection.writer_queue = WriterQueue(
+                writer_lock_path(engine.url.database), busy_timeout_ms / 1000)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
@@ -71,10 +169,21 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # Write transactions take the write lock up front (BEGIN IMMEDIATE), so a
         # read-then-write transaction never fails half-way with "database is locked";
         # read-only transactions stay deferred and never block each other.
-        if conn.get_execution_options().get(WRITE_OPTION):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        if not conn.get_execution_options().get(WRITE_OPTION):
             conn.exec_driver_sql("BEGIN")
+            return
+        queue = getattr(conn.connection.dbapi_connection, "writer_queue", None)
+        if queue is not None:
+            try:
+                queue.acquire()
+            except sqlite3.OperationalError as error:  # as if BEGIN IMMEDIATE had timed out
+                raise sa_exc.OperationalError("BEGIN IMMEDIATE", None, error) from None
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if queue is not None:
+                queue.release()
+            raise
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
@@ -88,7 +197,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
 
             kwargs.setdefault("poolclass", StaticPool)
         kwargs.setdefault("connect_args", {"check_same_thread": False,
-                                           "timeout": busy_timeout_ms / 1000})
+                                           "timeout": busy_timeout_ms / 1000,
+                                           "factory": _SQLiteConnection})
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
@@ -112,7 +222,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-def begin_write(session: Session) -> None:
+def begin_write(session: Session, *, keep=None) -> None:
     """Start the write transaction of a service.
 
     A read transaction already open in this session (e.g. from the login user loader)
@@ -125,15 +235,56 @@ def begin_write(session: Session) -> None:
     PostgreSQL: a read transaction with nothing pending goes on as the write transaction.
     Under READ COMMITTED each statement sees the rows committed before it, so ending the
     read would only add three round trips (ROLLBACK, the pool's ping, BEGIN).
+
+    `keep`: an object loaded before the write (the request's user) that is checked rather
+    than reloaded: its row is read again inside the write transaction, as one plain row,
+    and the object is expired (and so reloaded on use) only if any column differs. The
+    service sees the same values either way; this saves building the object again.
     """
     if session.in_transaction():
         connection = session.connection()
         if connection.get_execution_options().get(WRITE_OPTION):
             return
-        if connection.dialect.name == "postgresql" and not (
-                session.new or session.dirty or session.deleted):
-            session.expire_all()
+        pending = bool(session.new or session.dirty or session.deleted)
+        if connection.dialect.name == "postgresql" and not pending:
+            _expire_all_but(session, keep)
             connection.execution_options(**{WRITE_OPTION: True})  # in place, this transaction
+            _check_kept(session, keep)
             return
-        session.rollback()  # ends the read; nothing unflushed outside a service is written
+        if pending or keep is None:
+            session.rollback()  # ends the read; nothing unflushed outside a service is written
+        else:
+            session.commit()  # ends the read (writes nothing): unlike rollback, keeps `keep`
+            _expire_all_but(session, keep)
     session.connection(execution_options={WRITE_OPTION: True})
+    _check_kept(session, keep)
+
+
+def _expire_all_but(session: Session, keep) -> None:
+    for obj in list(session.identity_map.values()):
+        if obj is not keep:
+            session.expire(obj)
+
+
+@cache
+def _row_by_key(mapper):
+    """A select of the mapped columns of one row by primary key, built once per class."""
+    (key,) = mapper.primary_key
+    props = list(mapper.column_attrs)
+    return (select(*[prop.columns[0] for prop in props]).where(key == bindparam("pk")),
+            [prop.key for prop in props])
+
+
+def _check_kept(session: Session, keep) -> None:
+    """Expire `keep` unless its stored row still holds exactly what it has loaded."""
+    if keep is None:
+        return
+    state = inspect(keep, raiseerr=False)
+    if state is None or not state.persistent:
+        return  # not a stored object (the system actor)
+    statement, keys = _row_by_key(state.mapper)
+    row = session.connection().execute(statement, {"pk": state.identity[0]}).first()
+    loaded = state.dict
+    if row is None or any(key not in loaded or loaded[key] != value
+                          for key, value in zip(keys, row, strict=True)):
+        session.expire(keep)

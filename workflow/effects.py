@@ -12,29 +12,34 @@ from collections.abc import Callable
 
 Effect = Callable[..., None]
 EFFECTS: dict[str, Effect] = {}
+# The relationships each effect walks (names as in guards' `reads`), loaded with the
+# partnership before the transition runs instead of one lazy query at a time.
+EFFECT_READS: dict[str, tuple[str, ...]] = {}
 
 
 class EffectNotBound(RuntimeError):
     """A declared effect ran before its implementation was bound."""
 
 
-def effect(name: str):
+def effect(name: str, reads: tuple[str, ...] = ()):
     """Register an effect implemented in the domain under `name`."""
 
     def register(fn: Effect) -> Effect:
         EFFECTS[name] = fn
+        EFFECT_READS[name] = reads
         return fn
 
     return register
 
 
-def declare_effect(name: str) -> None:
+def declare_effect(name: str, reads: tuple[str, ...] = ()) -> None:
     """Declare an effect whose implementation another layer binds with `bind_effect`."""
 
     def unbound(*_args, **_kwargs):
         raise EffectNotBound(f"effect {name!r} has no implementation bound")
 
     EFFECTS.setdefault(name, unbound)
+    EFFECT_READS[name] = reads
 
 
 def bind_effect(name: str, fn: Effect) -> None:
@@ -44,8 +49,12 @@ def bind_effect(name: str, fn: Effect) -> None:
     EFFECTS[name] = fn
 
 
-declare_effect("issue_agreement")  # approve: freeze and issue the certified PDF
-declare_effect("prepare_agreement")  # submit_for_review: lay out the candidate PDF early
+# The agreement's text is built from the parties (with their background IP) and clauses.
+AGREEMENT_READS = ("parties.assets", "clauses")
+# approve: freeze and issue the certified PDF
+declare_effect("issue_agreement", reads=AGREEMENT_READS)
+# submit_for_review: lay out the candidate PDF early
+declare_effect("prepare_agreement", reads=AGREEMENT_READS)
 declare_effect("issue_evidence_report")  # complete: the certificate of completion
 
 

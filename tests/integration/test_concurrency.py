@@ -116,23 +116,80 @@ def test_a_read_then_a_write_is_one_transaction_on_postgresql_only(database, mak
     from workflow.models import User
 
     p = make_partnership("draft")
-    begins, rollbacks = [], []
+    begins, ends = [], []
 
     def on_begin(_conn):
         begins.append(1)
 
-    def on_rollback(_conn):
-        rollbacks.append(1)
+    def on_end(_conn):
+        ends.append(1)
 
     event.listen(database.engine, "begin", on_begin)
-    event.listen(database.engine, "rollback", on_rollback)
+    event.listen(database.engine, "commit", on_end)
+    event.listen(database.engine, "rollback", on_end)
     try:
         with database.sessions() as s:
             owner = s.get(User, p.owner_id)  # the request's user, loaded first
             counted = advance(s, p.id, "start_due_diligence", owner).stage, len(begins), len(
-                rollbacks)
+                ends)
     finally:
         event.remove(database.engine, "begin", on_begin)
-        event.remove(database.engine, "rollback", on_rollback)
-    expected = (1, 0) if database.kind == "postgresql" else (2, 1)
+        event.remove(database.engine, "commit", on_end)
+        event.remove(database.engine, "rollback", on_end)
+    expected = (1, 1) if database.kind == "postgresql" else (2, 2)
     assert counted == ("due_diligence", *expected)
+
+
+def _statements_on(engine, table: str):
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if f"FROM {table}" in statement:
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_acting_user_is_read_again_inside_the_write_not_rebuilt(database,
+                                                                    make_partnership):
+    """The request's user, loaded before the write, is checked against its stored row in
+    the write transaction (one plain SELECT) and kept as loaded when nothing changed."""
+    from sqlalchemy import inspect
+
+    from workflow.models import User
+
+    p = make_partnership("draft")
+    with database.sessions() as s:
+        owner = s.get(User, p.owner_id)
+        seen, stop = _statements_on(database.engine, "users")
+        try:
+            advance(s, p.id, "start_due_diligence", owner)
+        finally:
+            stop()
+        assert len(seen) == 1
+        assert not inspect(owner).expired_attributes
+        assert s.get(Partnership, p.id).stage == "due_diligence"
+
+
+def test_a_role_change_committed_before_the_write_is_what_the_write_checks(
+        database, make_partnership, make_user):
+    """A user whose role changes between the request's start and its write acts with the
+    new role: the transition is refused and nothing changes."""
+    from workflow.errors import PermissionDenied
+    from workflow.models import User
+    from workflow.services.users import set_role
+
+    p = make_partnership("draft")
+    admin_id = make_user("admin").id
+    with database.sessions() as s:
+        owner = s.get(User, p.owner_id)  # the request's read: a coordinator
+        assert owner.role == "coordinator"
+        with database.sessions() as admin:
+            set_role(admin, admin.get(User, admin_id), p.owner_id, "legal")
+        with pytest.raises(PermissionDenied):
+            advance(s, p.id, "start_due_diligence", owner)
+        assert owner.role == "legal"
+    with database.sessions() as s:
+        stored = s.get(Partnership, p.id)
+        assert (stored.stage, stored.version) == ("draft", p.version)

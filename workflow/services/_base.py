@@ -18,9 +18,11 @@ CONCURRENT_CHANGE = "Someone else changed this partnership at the same time. Rel
 
 
 @contextmanager
-def write(session: Session):
-    """Run a service body in a write transaction; commit, or roll back on any error."""
-    begin_write(session)
+def write(session: Session, *, keep=None):
+    """Run a service body in a write transaction; commit, or roll back on any error.
+
+    `keep`: the acting user, loaded before the write; see `begin_write`."""
+    begin_write(session, keep=keep)
     try:
         yield
         session.commit()

@@ -22,14 +22,16 @@ MAX_COMMENT = 5000
 
 @cache
 def _load_statement(trigger: str):
-    """The partnership and what the trigger's guards read (in every workflow that has it),
-    loaded fresh in one statement built once per trigger."""
+    """The partnership and what the trigger's guards and effects read (in every workflow
+    that has it), loaded fresh in one statement built once per trigger."""
     from ..definitions import registry
+    from ..effects import EFFECT_READS
     from ..guards import GUARD_READS
     from ..queries import load_options
 
-    reads = [r for wf in registry().values() if (t := wf.transition(trigger))
-             for g in t.guards for r in GUARD_READS[g]]
+    transitions = [t for wf in registry().values() if (t := wf.transition(trigger))]
+    reads = [r for t in transitions for g in t.guards for r in GUARD_READS[g]]
+    reads += [r for t in transitions for e in t.effects for r in EFFECT_READS.get(e, ())]
     return (select(Partnership).where(Partnership.id == bindparam("partnership_id"))
             .options(*load_options(reads, join_parties=True))
             .execution_options(populate_existing=True))
@@ -80,7 +82,7 @@ def advance(
             "Comment too long.", {"comment": f"At most {MAX_COMMENT} characters."}
         )
     now = now or utcnow()
-    with write(session):
+    with write(session, keep=actor):
         partnership = load_partnership(session, actor, partnership_id,
                                        statement=_load_statement(trigger))
         check_version(partnership, expected_version)
