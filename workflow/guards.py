@@ -115,7 +115,7 @@ def clauses_complete(ctx: GuardContext) -> list[str]:
     return reasons
 
 
-@guard("all_clauses_approved", reads=("clauses",))
+@guard("all_clauses_approved", reads=("clauses.reviews",))
 def all_clauses_approved(ctx: GuardContext) -> list[str]:
     labels = {"pending": "not reviewed yet", "changes_requested": "changes requested",
               "stale": "changed since it was approved"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from .access import can_view
 from .errors import NotFound
@@ -26,7 +26,11 @@ _READS = {
     "parties.assets": selectinload(Partnership.parties).selectinload(Party.assets),
     "checks": selectinload(Partnership.checks),
     # Library versions in the clauses' own query: one round trip fewer, no row multiplied.
-    "clauses": selectinload(Partnership.clauses).joinedload(AgreementClause.library_version),
+    # Their reviews only for a reader that names them (they would come by default).
+    "clauses": selectinload(Partnership.clauses).options(
+        joinedload(AgreementClause.library_version), lazyload(AgreementClause.reviews)),
+    "clauses.reviews": selectinload(Partnership.clauses).options(
+        joinedload(AgreementClause.library_version), selectinload(AgreementClause.reviews)),
     "waivers": selectinload(Partnership.waivers),
     "documents": selectinload(Partnership.documents),
     "signatures": selectinload(Partnership.signatures),
@@ -41,8 +45,9 @@ def load_options(reads, *, join_parties: bool = False) -> list:
     way. The other collections stay separate queries so they never multiply each other.
     """
     names = set(reads)
-    if "parties.assets" in names:
-        names.discard("parties")
+    for deeper, name in (("parties.assets", "parties"), ("clauses.reviews", "clauses")):
+        if deeper in names:
+            names.discard(name)
     options = []
     for name in sorted(names):
         if join_parties and name.startswith("parties"):

@@ -154,3 +154,50 @@ def test_a_failing_effect_rolls_back_the_stage_change_and_its_audit_row(
         advance(session, p.id, "reopen", p.owner, comment="One more change")
     assert snapshot(database, p.id) == before
     assert session.get(Partnership, p.id).stage == "signing"
+
+
+def _reads_per_table(database, run) -> dict[str, int]:
+    """SELECTs per table (by its FROM) while `run` runs."""
+    import re
+    from collections import Counter
+
+    from sqlalchemy import event
+
+    counts: Counter = Counter()
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            counts.update(set(re.findall(r"\bFROM\s+(\w+)", statement)))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    return dict(counts)
+
+
+def test_a_transition_reads_what_its_guards_and_effects_need_in_one_query_each(
+        database, session, make_partnership, make_user):
+    """Submitting reads the clauses (not their reviews) and every party's background IP in
+    one query each; approving also reads the reviews, in one query for all clauses."""
+    from workflow.demo import approve_all_clauses, make_compliant
+    from workflow.models import User
+
+    p = make_partnership("negotiation")
+    legal = make_user("legal")
+    make_compliant(session, p.owner, p)
+    assert len(p.parties) >= 2 and len(p.clauses) > 10
+
+    def fire(trigger, actor_id):
+        with database.sessions() as request:  # as in a request: the user, then the write
+            actor = request.get(User, actor_id)
+            return _reads_per_table(database, lambda: advance(request, p.id, trigger, actor))
+
+    submitted = fire("submit_for_review", p.owner_id)
+    assert submitted.get("clause_reviews", 0) == 0
+    assert submitted["agreement_clauses"] == 1 and submitted["background_assets"] == 1
+    approve_all_clauses(session, legal, p)
+    approved = fire("approve", legal.id)
+    assert approved["clause_reviews"] == 1 and approved["agreement_clauses"] == 1
+    assert approved["background_assets"] == 1

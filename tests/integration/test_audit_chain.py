@@ -275,3 +275,42 @@ def test_migration_chains_the_events_written_before_it(kind, tmp_path):
 def test_an_empty_log_is_a_valid_chain(session):
     result = audit.verify_chain(session)
     assert result.ok and result.checked == 0 and result.last_hash == GENESIS
+
+
+def test_a_process_guesses_the_head_only_while_it_keeps_being_right(database):
+    """Alone, a process moves the head with one statement per event; while another process
+    writes in between, it reads the head under the lock instead of guessing wrong first
+    (two statements rather than three), and the chain stays whole."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "audit_chain_head" in statement:
+            statements.append(statement.split()[0].upper())
+
+    other = make_engine(database.url)
+    mine = make_session_factory(database.engine)
+    theirs = make_session_factory(other)
+    try:
+        for _ in range(3):  # this process alone: it learns that its head holds
+            with mine() as s:
+                write_events(s, 1)
+        event.listen(database.engine, "before_cursor_execute", record)
+        with mine() as s:
+            write_events(s, 1)
+        assert statements == ["UPDATE"]  # the guess, right
+        for _ in range(3):  # another process writes between each of ours
+            with theirs() as s:
+                write_events(s, 1)
+            statements.clear()
+            with mine() as s:
+                write_events(s, 1)
+            assert len(statements) <= 3
+        assert statements == ["SELECT", "UPDATE"]  # no more wrong guesses first
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+        other.dispose()
+    assert [seq for _id, seq in rows(database)] == list(range(1, 11))
+    with database.sessions() as s:
+        assert audit.verify_chain(s).ok

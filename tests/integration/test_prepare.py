@@ -112,29 +112,3 @@ def test_snapshot_data_is_what_asdict_gives(session, make_partnership):
     snapshot, _version, _settled = issuing._final_inputs(session, p)
     assert snapshot.clauses and snapshot.parties
     assert snapshot.as_data() == asdict(snapshot)
-
-
-def test_the_snapshot_reads_what_the_transition_loaded(database, session, make_partnership):
-    """The parties' background IP, which the snapshot walks, comes with the partnership's
-    load (one query for every party), not one lazy query per party inside the write."""
-    from sqlalchemy import event
-
-    from workflow.models import User
-
-    p = make_partnership("negotiation")
-    make_compliant(session, p.owner, p)
-    assert len(p.parties) >= 2
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if "FROM background_assets" in statement:
-            seen.append(statement)
-
-    with database.sessions() as request:  # as in a request: the user first, then the write
-        owner = request.get(User, p.owner_id)
-        event.listen(database.engine, "before_cursor_execute", record)
-        try:
-            advance(request, p.id, "submit_for_review", owner)
-        finally:
-            event.remove(database.engine, "before_cursor_execute", record)
-    assert len(seen) == 1

@@ -124,27 +124,36 @@ def link(values: dict, seq: int, prev_hash: str) -> str:
     return row_hash(values)
 
 
-# The last head each engine of this process wrote: a guess that saves the locking read.
+# Per engine of this process: the last head it wrote, and whether guessing that head would
+# have been right the last time the head was read (another process may be writing too).
 _LAST_HEAD: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def append(connection, values: dict, locked: tuple[int, str] | None = None) -> str:
     """Give `values` its seq and prev_hash, move the chain head past it; return its hash.
 
-    `locked` is the head this transaction already holds. Otherwise the head this process
-    wrote last is tried with a conditional UPDATE, which takes the row lock when it is still
-    the head (one statement); when another writer moved it, the head is read under the lock.
+    `locked` is the head this transaction already holds. Otherwise, while the head this
+    process wrote last keeps being the head (one process writing, or writing in runs), it
+    is tried with a conditional UPDATE, which takes the row lock when it is still the head:
+    one statement. When other processes keep moving the head, a guess would miss (three
+    statements), so the head is read under the lock and then moved (two), until a read
+    shows that this process's own head is the head again.
     """
     engine = connection.engine
-    if locked is None and (guess := _LAST_HEAD.get(engine)) is not None:
-        digest = link(values, guess[0] + 1, guess[1])
-        if save_head(connection, values["seq"], digest, expected=guess):
-            _LAST_HEAD[engine] = (values["seq"], digest)
+    known = _LAST_HEAD.get(engine)
+    if locked is None and known is not None and known[2]:
+        digest = link(values, known[0] + 1, known[1])
+        if save_head(connection, values["seq"], digest, expected=known[:2]):
+            _LAST_HEAD[engine] = (values["seq"], digest, True)
             return digest
     head = locked or lock_head(connection)
+    if locked:
+        guess_holds = known is not None and known[2]  # nothing new learnt
+    else:
+        guess_holds = known is not None and tuple(head) == known[:2]
     digest = link(values, head[0] + 1, head[1])
     save_head(connection, values["seq"], digest)
-    _LAST_HEAD[engine] = (values["seq"], digest)
+    _LAST_HEAD[engine] = (values["seq"], digest, guess_holds)
     return digest
 
 
