@@ -170,8 +170,9 @@ def transition(partnership_id: int, trigger: str):
     form = TransitionForm()
     if not form.validate_on_submit():
         abort(400, "The form was incomplete; reload the page and try again.")
+    # The User itself, not the proxy: advance() checks it inside its write (keep=).
     p = advance(
-        get_db(), partnership_id, trigger, current_user,
+        get_db(), partnership_id, trigger, current_user._get_current_object(),
         comment=form.comment.data, expected_version=form.expected_version.data,
     )
     flash(f"{p.reference} is now in stage '{get_workflow(p.workflow_key).state(p.stage).label}'.",
