@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from workflow.demo import approve_all_clauses, attest_wet_ink_for_all, make_compliant
 from workflow.services import partnerships as ps
 from workflow.services.transitions import advance
@@ -66,3 +68,20 @@ def in_threads(work, n: int) -> list[Exception]:
     for t in threads:
         t.join()
     return errors
+
+
+@contextmanager
+def recorded_statements(engine):
+    """The SQL statements `engine` sends while the block runs, in order."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

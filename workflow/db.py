@@ -241,7 +241,9 @@ def begin_write(session: Session, *, keep=None) -> None:
     and the object is expired (and so reloaded on use) only if any column differs. The
     service sees the same values either way; this saves building the object again.
     """
-    if session.in_transaction():
+    if not session.in_transaction():
+        session.connection(execution_options={WRITE_OPTION: True})
+    else:
         connection = session.connection()
         if connection.get_execution_options().get(WRITE_OPTION):
             return
@@ -249,14 +251,13 @@ def begin_write(session: Session, *, keep=None) -> None:
         if connection.dialect.name == "postgresql" and not pending:
             _expire_all_but(session, keep)
             connection.execution_options(**{WRITE_OPTION: True})  # in place, this transaction
-            _check_kept(session, keep)
-            return
-        if pending or keep is None:
-            session.rollback()  # ends the read; nothing unflushed outside a service is written
         else:
-            session.commit()  # ends the read (writes nothing): unlike rollback, keeps `keep`
-            _expire_all_but(session, keep)
-    session.connection(execution_options={WRITE_OPTION: True})
+            if pending or keep is None:
+                session.rollback()  # ends the read; nothing unflushed outside a service is written
+            else:
+                session.commit()  # ends the read (writes nothing): unlike rollback, keeps `keep`
+                _expire_all_but(session, keep)
+            session.connection(execution_options={WRITE_OPTION: True})
     _check_kept(session, keep)
 
 
@@ -283,8 +284,10 @@ def _check_kept(session: Session, keep) -> None:
     if state is None or not state.persistent:
         return  # not a stored object (the system actor)
     statement, keys = _row_by_key(state.mapper)
-    row = session.connection().execute(statement, {"pk": state.identity[0]}).first()
     loaded = state.dict
-    if row is None or any(key not in loaded or loaded[key] != value
-                          for key, value in zip(keys, row, strict=True)):
+    if any(key not in loaded for key in keys):
+        session.expire(keep)  # partly expired already: reloaded on use, nothing to compare
+        return
+    row = session.connection().execute(statement, {"pk": state.identity[0]}).first()
+    if row is None or any(loaded[key] != value for key, value in zip(keys, row, strict=True)):
         session.expire(keep)

@@ -161,19 +161,14 @@ def _reads_per_table(database, run) -> dict[str, int]:
     import re
     from collections import Counter
 
-    from sqlalchemy import event
+    from tests.helpers import recorded_statements
 
+    with recorded_statements(database.engine) as statements:
+        run()
     counts: Counter = Counter()
-
-    def record(_conn, _cursor, statement, *_args):
+    for statement in statements:
         if statement.lstrip().upper().startswith("SELECT"):
             counts.update(set(re.findall(r"\bFROM\s+(\w+)", statement)))
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        run()
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
     return dict(counts)
 
 

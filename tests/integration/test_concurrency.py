@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy import event, func, select
 
+from tests.helpers import recorded_statements
 from workflow.errors import Conflict
 from workflow.models import AuditEvent, Partnership
 from workflow.services.transitions import advance
@@ -140,17 +141,6 @@ def test_a_read_then_a_write_is_one_transaction_on_postgresql_only(database, mak
     assert counted == ("due_diligence", *expected)
 
 
-def _statements_on(engine, table: str):
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if f"FROM {table}" in statement:
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    return seen, lambda: event.remove(engine, "before_cursor_execute", record)
-
-
 def test_the_acting_user_is_read_again_inside_the_write_not_rebuilt(database,
                                                                     make_partnership):
     """The request's user, loaded before the write, is checked against its stored row in
@@ -162,12 +152,9 @@ def test_the_acting_user_is_read_again_inside_the_write_not_rebuilt(database,
     p = make_partnership("draft")
     with database.sessions() as s:
         owner = s.get(User, p.owner_id)
-        seen, stop = _statements_on(database.engine, "users")
-        try:
+        with recorded_statements(database.engine) as statements:
             advance(s, p.id, "start_due_diligence", owner)
-        finally:
-            stop()
-        assert len(seen) == 1
+        assert len([x for x in statements if "FROM users" in x]) == 1
         assert not inspect(owner).expired_attributes
         assert s.get(Partnership, p.id).stage == "due_diligence"
 

@@ -31,7 +31,7 @@ def _load_statement(trigger: str):
 
     transitions = [t for wf in registry().values() if (t := wf.transition(trigger))]
     reads = [r for t in transitions for g in t.guards for r in GUARD_READS[g]]
-    reads += [r for t in transitions for e in t.effects for r in EFFECT_READS.get(e, ())]
+    reads += [r for t in transitions for e in t.effects for r in EFFECT_READS[e]]
     return (select(Partnership).where(Partnership.id == bindparam("partnership_id"))
             .options(*load_options(reads, join_parties=True))
             .execution_options(populate_existing=True))
