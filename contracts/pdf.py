@@ -23,6 +23,7 @@ import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from importlib import resources
 from io import BytesIO
 from pathlib import Path
@@ -142,30 +143,34 @@ class RenderedPdf:
     warnings: tuple[str, ...] = field(default=())
 
 
-def agreement_json(snapshot, data: dict | None = None) -> bytes:
-    """The machine-readable agreement (canonical JSON of the snapshot) embedded in the PDF;
-    `data` is `snapshot.as_data()` when the caller has it already."""
-    return json.dumps(snapshot.as_data() if data is None else data, sort_keys=True,
-                      ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+def agreement_json(snapshot) -> bytes:
+    """The machine-readable agreement (canonical JSON of the snapshot) embedded in the PDF."""
+    return json.dumps(snapshot.as_data(), sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"), default=str).encode("utf-8")
 
 
 def content_hash(snapshot, *, draft: bool, attachment_json: bytes | None = None, author: str,
                  generated: str) -> str:
     """sha256 of everything that determines the rendered bytes (a cache key: compute it
-    before rendering, look the PDF up, render only on a miss)."""
-    data = snapshot.as_data()
+    before rendering, look the PDF up, render only on a miss).
+
+    The snapshot enters by the digest of its canonical JSON, serialised once: for a final
+    document that JSON is also the default attachment."""
+    canonical = agreement_json(snapshot)
+    snapshot_digest = hashlib.sha256(canonical).hexdigest()
     if not draft and attachment_json is None:
-        attachment_json = agreement_json(snapshot, data)
+        attachment_json = canonical
     material = {
         "renderer": [weasyprint.__version__, LAYOUT_VERSION, PDF_VARIANT],
         "assets": _assets_digest(),
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH),
-        "snapshot": data,
+        "snapshot": snapshot_digest,
         "draft": bool(draft),
         "author": author,
         "generated": generated,
-        "attachment": (hashlib.sha256(attachment_json).hexdigest()
-                       if attachment_json is not None else None),
+        "attachment": (None if attachment_json is None else snapshot_digest
+                       if attachment_json is canonical
+                       else hashlib.sha256(attachment_json).hexdigest()),
     }
     blob = json.dumps(material, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -284,17 +289,20 @@ def _font_config() -> FontConfiguration:
     return _FONTS
 
 
-def _asset_files() -> list[Path]:
+@cache
+def _asset_files() -> tuple[Path, ...]:
+    """The files a layout reads besides the snapshot: listed once per process (bundled with
+    the code); their contents are still checked on every call (see _assets_digest)."""
     files = [PRINT_DIR / "agreement.html", PRINT_DIR / "agreement.css"]
     files += sorted(p for p in ASSETS_DIR.rglob("*") if p.is_file())
-    return files
+    return tuple(files)
 
 
 def _assets_digest() -> str:
     """sha256 over the template, stylesheet and bundled assets (recomputed when one changes)."""
     global _ASSETS_DIGEST
     files = _asset_files()
-    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    stamp = tuple((st.st_mtime_ns, st.st_size) for st in map(os.stat, files))
     if _ASSETS_DIGEST is None or _ASSETS_DIGEST[0] != stamp:
         digest = hashlib.sha256()
         for path in files:
