@@ -222,8 +222,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-def begin_write(session: Session, *, keep=None) -> None:
-    """Start the write transaction of a service.
+def begin_write(session: Session, *, keep=None, expire: bool = True) -> bool:
+    """Start the write transaction of a service; True if `keep` had to be expired.
 
     A read transaction already open in this session (e.g. from the login user loader)
     does not carry into the write as it is: whatever it loaded is expired, so the service's
@@ -239,26 +239,33 @@ def begin_write(session: Session, *, keep=None) -> None:
     `keep`: an object loaded before the write (the request's user) that is checked rather
     than reloaded: its row is read again inside the write transaction, as one plain row,
     and the object is expired (and so reloaded on use) only if any column differs. The
-    service sees the same values either way; this saves building the object again.
+    service sees the same values either way; this saves building the object again. The
+    answer tells the caller whether it changed, so checks made with it can be made again.
+
+    `expire=False`: nothing loaded before is expired, for a caller that loaded and checked
+    its rows in the read and verifies in the write that they are unchanged (advance() does
+    it with the partnership's version, which every change to a partnership moves).
     """
     if not session.in_transaction():
         session.connection(execution_options={WRITE_OPTION: True})
     else:
         connection = session.connection()
         if connection.get_execution_options().get(WRITE_OPTION):
-            return
+            return False
         pending = bool(session.new or session.dirty or session.deleted)
         if connection.dialect.name == "postgresql" and not pending:
-            _expire_all_but(session, keep)
+            if expire:
+                _expire_all_but(session, keep)
             connection.execution_options(**{WRITE_OPTION: True})  # in place, this transaction
         else:
-            if pending or keep is None:
+            if pending or (keep is None and expire):
                 session.rollback()  # ends the read; nothing unflushed outside a service is written
             else:
-                session.commit()  # ends the read (writes nothing): unlike rollback, keeps `keep`
-                _expire_all_but(session, keep)
+                session.commit()  # ends the read (writes nothing): unlike rollback, keeps objects
+                if expire:
+                    _expire_all_but(session, keep)
             session.connection(execution_options={WRITE_OPTION: True})
-    _check_kept(session, keep)
+    return _check_kept(session, keep)
 
 
 def _expire_all_but(session: Session, keep) -> None:
@@ -276,18 +283,21 @@ def _row_by_key(mapper):
             [prop.key for prop in props])
 
 
-def _check_kept(session: Session, keep) -> None:
-    """Expire `keep` unless its stored row still holds exactly what it has loaded."""
+def _check_kept(session: Session, keep) -> bool:
+    """Expire `keep` unless its stored row still holds exactly what it has loaded; True if
+    it was expired (or was partly expired already)."""
     if keep is None:
-        return
+        return False
     state = inspect(keep, raiseerr=False)
     if state is None or not state.persistent:
-        return  # not a stored object (the system actor)
+        return False  # not a stored object (the system actor)
     statement, keys = _row_by_key(state.mapper)
     loaded = state.dict
     if any(key not in loaded for key in keys):
         session.expire(keep)  # partly expired already: reloaded on use, nothing to compare
-        return
+        return True
     row = session.connection().execute(statement, {"pk": state.identity[0]}).first()
     if row is None or any(loaded[key] != value for key, value in zip(keys, row, strict=True)):
         session.expire(keep)
+        return True
+    return False

@@ -69,9 +69,8 @@ def test_concurrent_advances_have_exactly_one_winner(database, make_partnership)
                          indirect=True)
 def test_write_between_load_and_update_is_detected_by_the_version_check(database,
                                                                        make_partnership):
-    """On PostgreSQL both writers can load the same version; the second UPDATE matches no
-    row and becomes Conflict. (SQLite serialises writers with BEGIN IMMEDIATE instead, which
-    the race test above exercises.)"""
+    """On PostgreSQL the other writer can commit even inside this one's write transaction,
+    after its load: the stage UPDATE matches no row and becomes Conflict."""
     p = make_partnership("draft")
     s = database.sessions()
     owner = s.get(type(p.owner), p.owner_id)
@@ -109,6 +108,85 @@ def _other_writer(database, pid, owner_id):
 
     with database.sessions() as s:
         advance(s, pid, "withdraw", s.get(User, owner_id), comment="Faster writer")
+
+
+def _between_checks_and_write(monkeypatch, change):
+    """Run `change` (in its own session and thread, committed) once, after advance() has
+    loaded and checked the partnership and before its write transaction begins."""
+    from workflow.services import _base
+
+    real, done = _base.begin_write, []
+
+    def begin_write(session, **kwargs):
+        if not done:
+            done.append(True)
+            t = threading.Thread(target=change)
+            t.start()
+            t.join(timeout=30)
+        return real(session, **kwargs)
+
+    monkeypatch.setattr(_base, "begin_write", begin_write)
+    return done
+
+
+def test_a_change_committed_after_the_checks_is_a_conflict_not_a_stale_pass(
+        database, make_partnership, monkeypatch):
+    """advance() checks the guards before its write begins. A change to the partnership
+    committed in between (here: a signatory removed, which the guards of
+    start_due_diligence refuse) moves its version, so the stage does not move on the
+    strength of the checks made before it: Conflict, nothing written. Tried again, the
+    guards see the change."""
+    from workflow.errors import GuardFailed
+    from workflow.models import User
+    from workflow.services.partnerships import PartyInput, update_party
+
+    p = make_partnership("draft")
+    counterpart = next(x for x in p.parties if x.role != "lead")
+
+    def remove_signatory():
+        with database.sessions() as other:
+            update_party(other, other.get(User, p.owner_id), p.id, counterpart.id,
+                         PartyInput(organisation_id=counterpart.organisation_id,
+                                    role=counterpart.role))
+
+    done = _between_checks_and_write(monkeypatch, remove_signatory)
+    with database.sessions() as s:
+        owner = s.get(User, p.owner_id)
+        with pytest.raises(Conflict, match="at the same time"):
+            advance(s, p.id, "start_due_diligence", owner, expected_version=p.version)
+        assert done
+        with pytest.raises(GuardFailed) as refused:
+            advance(s, p.id, "start_due_diligence", owner)
+    assert any("signatory" in reason for reason in refused.value.reasons)
+    with database.sessions() as s:
+        stored = s.get(Partnership, p.id)
+        assert (stored.stage, stored.version) == ("draft", p.version + 1)
+        assert not s.scalars(select(AuditEvent).where(
+            AuditEvent.partnership_id == p.id, AuditEvent.action == "transition")).all()
+
+
+def test_a_refused_transition_does_not_wait_for_the_writers_turn(database, make_partnership):
+    """The checks run before the write: a transition its guards refuse answers at once,
+    even while another connection holds the write lock for long."""
+    import time
+
+    from workflow.errors import GuardFailed
+    from workflow.models import User
+
+    p = make_partnership("draft", signatories=False)
+    with database.sessions() as holder, database.sessions() as s:
+        owner = s.get(User, p.owner_id)
+        from workflow.db import begin_write
+
+        begin_write(holder)  # SQLite: the writer's turn; PostgreSQL: an open write
+        holder.get(Partnership, p.id, with_for_update=True)  # and the row's lock
+        try:
+            start = time.monotonic()
+            with pytest.raises(GuardFailed):
+                advance(s, p.id, "start_due_diligence", owner)
+            assert time.monotonic() - start < 2
+        finally:
+            holder.rollback()
 
 
 def test_a_read_then_a_write_is_one_transaction_on_postgresql_only(database, make_partnership):

@@ -18,13 +18,14 @@ CONCURRENT_CHANGE = "Someone else changed this partnership at the same time. Rel
 
 
 @contextmanager
-def write(session: Session, *, keep=None):
+def write(session: Session, *, keep=None, expire: bool = True):
     """Run a service body in a write transaction; commit, or roll back on any error.
 
-    `keep`: the acting user, loaded before the write; see `begin_write`."""
-    begin_write(session, keep=keep)
+    `keep`: the acting user, loaded before the write; `expire`: see `begin_write`. Yields
+    whether the acting user's row changed since it was loaded."""
+    changed = begin_write(session, keep=keep, expire=expire)
     try:
-        yield
+        yield changed
         session.commit()
     except StaleDataError as exc:
         session.rollback()

@@ -54,7 +54,7 @@ def _change_stage(session: Session, partnership: Partnership, stage: str, now) -
     result = session.connection().execute(_STAGE_CHANGE, {
         "row_id": partnership.id, "loaded_version": partnership.version,
         "new_stage": stage, "new_version": version, "entered_at": now})
-    if result.rowcount != 1:  # another writer committed since the load (PostgreSQL)
+    if result.rowcount != 1:  # another writer committed since the load
         raise Conflict(CONCURRENT_CHANGE)
     for key, value in (("_stage", stage), ("version", version),
                        ("stage_entered_at", now), ("updated_at", now)):
@@ -72,7 +72,16 @@ def advance(
 ) -> Partnership:
     """Fire `trigger` on a partnership: checks, stage change, effects and audit in one commit.
 
-    The stage change and its audit row are written as soon as the checks pass, so effects
+    The partnership and what its guards read are loaded and checked before the write
+    begins, so a refused transition never waits for a writer's turn, and on SQLite the
+    turn is not held while they load. The write then moves the stage only from the version
+    that was checked: every change to a partnership or to what hangs from it (parties,
+    clauses, reviews, background IP, checks, waivers, documents) moves its version, so a
+    change committed in between makes the stage UPDATE match nothing, which is Conflict.
+    The acting user is read again inside the write; if its row changed, the checks run
+    again with the stored values.
+
+    The stage change and its audit row are written as soon as the write begins, so effects
     see the new stage; whatever effects and notifications add is flushed at the commit,
     and any error rolls all of it back.
     """
@@ -82,11 +91,13 @@ def advance(
             "Comment too long.", {"comment": f"At most {MAX_COMMENT} characters."}
         )
     now = now or utcnow()
-    with write(session, keep=actor):
-        partnership = load_partnership(session, actor, partnership_id,
-                                       statement=_load_statement(trigger))
-        check_version(partnership, expected_version)
-        transition = check_transition(partnership, trigger, actor, comment, now)
+    partnership = load_partnership(session, actor, partnership_id,
+                                   statement=_load_statement(trigger))
+    check_version(partnership, expected_version)
+    transition = check_transition(partnership, trigger, actor, comment, now)
+    with write(session, keep=actor, expire=False) as actor_changed:
+        if actor_changed:
+            transition = check_transition(partnership, trigger, actor, comment, now)
         from_stage = partnership.stage
         _change_stage(session, partnership,
                       next_stage(get_workflow(partnership.workflow_key), from_stage, trigger),
