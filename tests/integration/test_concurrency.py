@@ -167,7 +167,8 @@ def test_a_change_committed_after_the_checks_is_a_conflict_not_a_stale_pass(
 
 def test_a_refused_transition_does_not_wait_for_the_writers_turn(database, make_partnership):
     """The checks run before the write: a transition its guards refuse answers at once,
-    even while another connection holds the write lock for long."""
+    even while another connection holds the write lock for long, and leaves no read
+    transaction (no old snapshot) open behind it."""
     import time
 
     from workflow.errors import GuardFailed
@@ -185,6 +186,7 @@ def test_a_refused_transition_does_not_wait_for_the_writers_turn(database, make_
             with pytest.raises(GuardFailed):
                 advance(s, p.id, "start_due_diligence", owner)
             assert time.monotonic() - start < 2
+            assert not s.in_transaction()  # the refusal ended the read it was checked in
         finally:
             holder.rollback()
 

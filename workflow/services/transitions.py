@@ -91,10 +91,14 @@ def advance(
             "Comment too long.", {"comment": f"At most {MAX_COMMENT} characters."}
         )
     now = now or utcnow()
-    partnership = load_partnership(session, actor, partnership_id,
-                                   statement=_load_statement(trigger))
-    check_version(partnership, expected_version)
-    transition = check_transition(partnership, trigger, actor, comment, now)
+    try:
+        partnership = load_partnership(session, actor, partnership_id,
+                                       statement=_load_statement(trigger))
+        check_version(partnership, expected_version)
+        transition = check_transition(partnership, trigger, actor, comment, now)
+    except BaseException:
+        session.rollback()  # a refusal ends the read, as one inside the write would
+        raise
     with write(session, keep=actor, expire=False) as actor_changed:
         if actor_changed:
             transition = check_transition(partnership, trigger, actor, comment, now)
