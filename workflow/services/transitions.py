@@ -48,11 +48,13 @@ _STAGE_CHANGE = (
 )
 
 
-def _change_stage(session: Session, partnership: Partnership, stage: str, now) -> None:
-    """Write the stage change at once and tell the session it is saved."""
-    version = partnership.version + 1
+def _change_stage(session: Session, partnership: Partnership, checked_version: int,
+                  stage: str, now) -> None:
+    """Write the stage change, from the version the checks saw, at once and tell the
+    session it is saved."""
+    version = checked_version + 1
     result = session.connection().execute(_STAGE_CHANGE, {
-        "row_id": partnership.id, "loaded_version": partnership.version,
+        "row_id": partnership.id, "loaded_version": checked_version,
         "new_stage": stage, "new_version": version, "entered_at": now})
     if result.rowcount != 1:  # another writer committed since the load
         raise Conflict(CONCURRENT_CHANGE)
@@ -96,14 +98,16 @@ def advance(
                                        statement=_load_statement(trigger))
         check_version(partnership, expected_version)
         transition = check_transition(partnership, trigger, actor, comment, now)
+        # What the checks saw: the write moves the stage from exactly this, whatever the
+        # session does to the loaded objects in between.
+        checked_version, from_stage = partnership.version, partnership.stage
     except BaseException:
         session.rollback()  # a refusal ends the read, as one inside the write would
         raise
     with write(session, keep=actor, expire=False) as actor_changed:
         if actor_changed:
             transition = check_transition(partnership, trigger, actor, comment, now)
-        from_stage = partnership.stage
-        _change_stage(session, partnership,
+        _change_stage(session, partnership, checked_version,
                       next_stage(get_workflow(partnership.workflow_key), from_stage, trigger),
                       now)
         audit.write_now(session, actor, "transition", partnership_id=partnership.id,
