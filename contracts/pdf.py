@@ -168,9 +168,8 @@ def content_hash(snapshot, *, draft: bool, attachment_json: bytes | None = None,
         "draft": bool(draft),
         "author": author,
         "generated": generated,
-        "attachment": (None if attachment_json is None else snapshot_digest
-                       if attachment_json is canonical
-                       else hashlib.sha256(attachment_json).hexdigest()),
+        "attachment": (hashlib.sha256(attachment_json).hexdigest()
+                       if attachment_json is not None else None),
     }
     blob = json.dumps(material, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
