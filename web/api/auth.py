@@ -40,7 +40,7 @@ def authenticate() -> None:
     found = tokens.authenticate_token(get_db(), secret.strip(), utcnow())
     if found is None:
         raise unauthenticated("The token is unknown, expired or revoked.", "invalid_token")
-    g.api_user, g.api_token = found
+    g.api_user, g.api_token_id = found
 
 
 def partnership_visible() -> None:
@@ -91,6 +91,6 @@ def actor():
     return g.api_user
 
 
-def current_token():
-    """The token the request was made with."""
-    return g.api_token
+def current_token_id() -> int:
+    """The id of the token the request was made with."""
+    return g.api_token_id

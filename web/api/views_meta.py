@@ -20,7 +20,7 @@ from ..db import get_db
 from . import docs as api_docs
 from . import outputs_reference as o
 from . import present, v1
-from .auth import actor, current_token
+from .auth import actor, current_token_id
 from .schemas import OrganisationIn, TokenRequest
 from .spec import api_spec, operation
 
@@ -50,7 +50,7 @@ def create_token(json: TokenRequest):
 @operation("listTokens", "Tokens", HTTP_200=o.TokenList)
 def list_tokens():
     """Your API tokens, newest first (the secrets are never shown again)."""
-    current = current_token().id
+    current = current_token_id()
     return o.TokenList(items=[present.token(t, current)
                               for t in tokens.user_tokens(get_db(), actor())])
 
@@ -59,7 +59,7 @@ def list_tokens():
 @operation("revokeCurrentToken", "Tokens", HTTP_204=None)
 def revoke_current_token():
     """Revoke the token this request is made with."""
-    tokens.revoke_token(get_db(), actor(), current_token().id)
+    tokens.revoke_token(get_db(), actor(), current_token_id())
     return "", 204
 
 

@@ -30,10 +30,6 @@ class ApiToken(Base):
 
     user: Mapped[User] = relationship(lazy="joined")
 
-    def usable(self, now: datetime) -> bool:
-        """Tell whether the token authenticates at `now` (not revoked, not expired)."""
-        return self.revoked_at is None and self.expires_at > now and bool(self.user.active)
-
 
 class AuthThrottle(Base):
     """Failed token requests for one key (a hashed email or a client address) in the

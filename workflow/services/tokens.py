@@ -77,19 +77,26 @@ def issue_token(session: Session, email: str, password: str, address: str | None
     return IssuedToken(secret, token)
 
 
-# Every API call runs this: one statement object, compiled and keyed once.
-_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+# Every API call runs this: one statement object, compiled and keyed once. The user comes
+# as an object (services act with it); of the token only what the check and the caller need.
+_BY_HASH = (select(User, ApiToken.id, ApiToken.expires_at, ApiToken.revoked_at)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == bindparam("token_hash")))
 
 
 def authenticate_token(session: Session, secret: str,
-                       now: datetime | None = None) -> tuple[User, ApiToken] | None:
-    """The user and token a presented secret stands for, if the token is usable."""
+                       now: datetime | None = None) -> tuple[User, int] | None:
+    """The user and token id a presented secret stands for, if the token authenticates:
+    not revoked, not expired, and its user still active."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = session.scalar(_BY_HASH, {"token_hash": hash_secret(secret)})
-    if token is None or not token.usable(now or utcnow()):
+    row = session.execute(_BY_HASH, {"token_hash": hash_secret(secret)}).first()
+    if row is None:
         return None
-    return token.user, token
+    user, token_id, expires_at, revoked_at = row
+    if revoked_at is not None or expires_at <= (now or utcnow()) or not user.active:
+        return None
+    return user, token_id
 
 
 def user_tokens(session: Session, user) -> list[ApiToken]:
