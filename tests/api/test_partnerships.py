@@ -6,6 +6,7 @@ import pytest
 
 from tests.api.conftest import problem
 from workflow.services.review import review_clause
+from workflow.services.transitions import advance
 
 
 @pytest.fixture
@@ -87,7 +88,18 @@ def test_detail_for_staff_and_partner(world, make_partnership):
     assert all(c["status"] is not None for c in staff["clauses"])
     mine = world["partner"].get(f"/api/v1/partnerships/{p.id}").get_json()
     assert mine["safeguards"] is None and all(c["status"] is None for c in mine["clauses"])
-    assert all(not t["allowed"] for t in mine["available_transitions"])
+    # Partners fire no transition, and why one is blocked is a staff matter, as on the page.
+    assert mine["available_transitions"] == []
+
+
+def test_partners_do_not_read_due_diligence_through_blocked_transitions(world,
+                                                                        make_partnership):
+    p = make_partnership("due_diligence", counterpart=world["cn"])
+    url = f"/api/v1/partnerships/{p.id}"
+    reasons = [r for t in world["c"].get(url).get_json()["available_transitions"]
+               for r in t["reasons"]]
+    assert any(r.startswith("Due diligence:") for r in reasons)  # staff see why
+    assert world["partner"].get(url).get_json()["available_transitions"] == []
 
 
 def test_patch_changes_parties_with_the_version(world, make_partnership):
@@ -163,3 +175,20 @@ def test_history_hides_internal_review_comments_from_partners(world, make_partne
     shown = [e["comment"] for e in events]
     assert "Please cap liability" in shown and "Internal: counterpart's lawyer is slow" not in (
         shown)
+
+
+def test_history_gives_partners_no_staff_remarks_or_checklist(world, make_partnership,
+                                                              make_user, session):
+    """Partners see every event, but not the comments and details staff write: reasons to
+    request changes, and the due-diligence items (refused to them on their own)."""
+    p = make_partnership("legal_review", counterpart=world["cn"])
+    advance(session, p.id, "request_changes", make_user("legal"),
+            comment="Internal: stall until the screening is redone")
+    url = f"/api/v1/partnerships/{p.id}/history"
+    staff = world["legal"].get(url).get_json()["items"]
+    assert "Internal: stall until the screening is redone" in [e["comment"] for e in staff]
+    assert any(e["details"] for e in staff if e["action"] == "due_diligence_checked")
+    problem(world["partner"].get(f"/api/v1/partnerships/{p.id}/due-diligence"), 403)
+    events = world["partner"].get(url).get_json()["items"]
+    assert [e["action"] for e in events] == [e["action"] for e in staff]
+    assert [(e["comment"], e["details"]) for e in events] == [(None, None)] * len(events)

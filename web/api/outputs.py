@@ -112,7 +112,9 @@ class PartnershipDetail(PartnershipSummary):
     parties: list[PartyOut]
     clauses: list[ClauseOut]
     safeguards: list[SafeguardResultOut] | None = Field(description="Staff only")
-    available_transitions: list[TransitionOptionOut]
+    available_transitions: list[TransitionOptionOut] = Field(
+        description="The transitions from the current stage and why each is blocked; empty "
+                    "for partners, who fire none")
 
 
 class TransitionResult(Out):
@@ -142,8 +144,9 @@ class EventOut(Out):
     trigger: str | None
     from_stage: str | None
     to_stage: str | None
-    comment: str | None
-    details: dict[str, JsonValue] | None
+    comment: str | None = Field(description="Staff only, but for reviews shared with partners")
+    details: dict[str, JsonValue] | None = Field(
+        description="Staff only, but for reviews shared with partners")
 
 
 class History(Out):

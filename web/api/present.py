@@ -99,11 +99,13 @@ def detail(session, p, actor) -> o.PartnershipDetail:
         created_at=p.created_at, stage_entered_at=p.stage_entered_at,
         clauses=[clause(r, actor) for r in clause_list],
         safeguards=[safeguard_result(r) for r in results] if staff else None,
+        # Partners fire no transition, and the reasons one is blocked (due diligence, risk,
+        # clause reviews) are staff matters: the page shows them none either.
         available_transitions=[
             o.TransitionOptionOut(trigger=t.trigger, label=t.label, dest=t.dest,
                                   allowed=t.allowed, reasons=list(t.reasons),
                                   requires_comment=t.requires_comment)
-            for t in available_transitions(p, actor, risk_loader=lambda: risk)])
+            for t in available_transitions(p, actor, risk_loader=lambda: risk)] if staff else [])
 
 
 def safeguard_result(r) -> o.SafeguardResultOut:
@@ -114,14 +116,15 @@ def safeguard_result(r) -> o.SafeguardResultOut:
 
 
 def event(e, actor) -> o.EventOut:
+    """One audit event. Partners see what happened and when, as on the page; of comments and
+    details only those of a review shared with partners. The rest holds staff matters:
+    reasons to request changes, waivers, attestations, the due-diligence checklist."""
     details = dict(e.details) if e.details else None
-    comment = e.comment
-    if not is_staff(actor.role) and (details or {}).get("visibility") == "internal":
-        comment = None  # an internal review comment never reaches a partner
+    shown = is_staff(actor.role) or (details or {}).get("visibility") == "partner"
     return o.EventOut(id=e.id, occurred_at=e.occurred_at, actor=person(e.actor),
                       actor_role=e.actor_role, action=e.action, trigger=e.trigger,
-                      from_stage=e.from_stage, to_stage=e.to_stage, comment=comment,
-                      details=details)
+                      from_stage=e.from_stage, to_stage=e.to_stage,
+                      comment=e.comment if shown else None, details=details if shown else None)
 
 
 def register(p) -> o.BackgroundRegister:
