@@ -119,7 +119,7 @@ def verify_signed_copy(issued: bytes, upload: bytes, expected_fields: dict[str, 
         return VerificationResult(status, reason, digest, size, list(signatures))
 
     if size > max_bytes:
-        return result(REJECTED, TOO_LARGE.format(size=_mb(size), limit=_mb(max_bytes)))
+        return result(REJECTED, TOO_LARGE.format(size=megabytes(size), limit=megabytes(max_bytes)))
     if not upload.startswith(b"%PDF-"):
         return result(REJECTED, NOT_A_PDF)
     try:
@@ -343,7 +343,8 @@ def _reports_for_review(reader, expected_fields, trust_roots) -> list[SignatureR
     return reports
 
 
-def _mb(size: int) -> str:
+def megabytes(size: int) -> str:
+    """A size in MB for people: 15 000 000 bytes -> '15', 1 250 000 -> '1.2'."""
     return f"{size / 1_000_000:.1f}".rstrip("0").rstrip(".")
 
 

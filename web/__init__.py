@@ -67,7 +67,9 @@ def register_blueprints(app: Flask) -> None:
         review,
     )
     from .extensions import csrf
+    from .routing import init_routing
 
+    init_routing(app)  # ids in every path are checked for range, whichever blueprint
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(partnerships.bp)

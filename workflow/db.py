@@ -47,6 +47,9 @@ def ensure_pg_extensions(connection, schema: str = "public") -> None:
 
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Ids and versions are INTEGER columns: 32 bits on PostgreSQL. A larger number names nothing
+# (and one past 2**63 cannot even be bound as an SQLite parameter), so inputs are bounded here.
+INT32_MAX = 2_147_483_647
 # A dead PostgreSQL fails a request fast (503, see workflow.faults) instead of hanging it:
 # seconds to open a connection, and to wait for a free one from the pool.
 CONNECT_TIMEOUT_S = 3

@@ -17,6 +17,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .access import visible_partnerships
+from .db import INT32_MAX
 from .definitions import registry
 from .errors import ValidationFailed
 from .models import CountryRisk, Organisation, Partnership, Party, User, utcnow
@@ -201,7 +202,10 @@ def _parse_cursor(cursor: str, sort: str):
     try:
         value = (datetime.fromisoformat(raw_value).replace(tzinfo=UTC)
                  if sort in DATETIME_SORTS else raw_value)
-        return value, int(raw_id)
+        last_id = int(raw_id)
+        if not 1 <= last_id <= INT32_MAX:
+            raise ValueError(raw_id)
+        return value, last_id
     except ValueError:
         raise ValidationFailed("The page link is not valid; start from the first page.",
                                {"after": "Invalid cursor."}) from None

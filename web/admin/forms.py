@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 
 class CountryRiskForm(FlaskForm):
@@ -48,7 +48,7 @@ class UserRoleForm(FlaskForm):
 
 
 class ActiveForm(FlaskForm):
-    active = HiddenField(validators=[DataRequired()])
+    active = HiddenField(validators=[DataRequired(), AnyOf(["0", "1"])])  # 1: active
     submit = SubmitField("Save")
 
 

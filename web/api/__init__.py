@@ -16,11 +16,10 @@ v1 = Blueprint("v1", __name__, url_prefix="/api/v1")
 
 def _assemble() -> None:
     from . import views_content, views_documents, views_meta, views_partnerships  # noqa: F401
-    from .auth import authenticate, check_body, ids_in_range, partnership_visible
+    from .auth import authenticate, check_body, partnership_visible
     from .errors import register_error_handlers
     from .ui import ui
 
-    v1.url_value_preprocessor(ids_in_range)
     v1.before_request(authenticate)
     v1.before_request(partnership_visible)
     v1.before_request(check_body)

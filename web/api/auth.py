@@ -7,7 +7,7 @@ which is why the blueprint can be exempt from CSRF.
 from __future__ import annotations
 
 from flask import current_app, g, request
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import BadRequest
 
 from workflow.access import is_visible
 from workflow.errors import NotFound as DomainNotFound
@@ -17,7 +17,6 @@ from workflow.services import tokens
 
 from ..db import get_db
 from .errors import ApiProblem, unauthenticated
-from .schemas import INT32
 
 # Endpoints callable without a token (under the v1 blueprint).
 PUBLIC = {"create_token", "openapi", "docs", "fallback"}
@@ -53,13 +52,6 @@ def partnership_visible() -> None:
         return
     if not is_visible(get_db(), user, partnership_id):
         raise DomainNotFound(f"Partnership {partnership_id} not found.")
-
-
-def ids_in_range(_endpoint, values) -> None:
-    """Ids beyond the database's integer range name nothing: 404, not a database error."""
-    for value in (values or {}).values():
-        if isinstance(value, int) and value > INT32:
-            raise NotFound("No such API resource.")
 
 
 def check_body() -> None:

@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 from spectree.model_adapter.pydantic_adapter import BaseFile
 
 from workflow.agreement_types import AGREEMENT_TYPES
+from workflow.db import INT32_MAX as INT32
 from workflow.models.clauses import DECISIONS, VISIBILITIES
 from workflow.roles import ASSET_TYPES, ORG_KINDS, PARTY_ROLES
 
-INT32 = 2_147_483_647
 # Text without control characters (multi-line text may hold tabs and line breaks).
 _LINE = r"^[^\x00-\x1f\x7f]*$"
 _MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import current_app, make_response, request, url_for
+from flask import current_app, url_for
 
 from contracts.issuing import draft_pdf
 from workflow import queries
@@ -16,6 +16,7 @@ from workflow.services import documents as svc
 
 from ..db import get_db
 from ..documents.views import PARTNER_KINDS
+from ..downloads import attachment
 from . import outputs as o
 from . import present, v1
 from .auth import actor
@@ -32,14 +33,6 @@ def _may_read(user, document: Document) -> bool:
     """Partners read issued agreements, evidence reports and their own uploads (as the pages)."""
     return (is_staff(user.role) or document.kind in PARTNER_KINDS
             or document.created_by_id == user.id)
-
-
-def _pdf(content: bytes, filename: str, etag: str, media_type: str = "application/pdf"):
-    response = make_response(content)
-    response.headers["Content-Type"] = media_type
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.set_etag(etag)
-    return response.make_conditional(request)
 
 
 @v1.get(ONE + "/documents")
@@ -61,8 +54,8 @@ def download_document(partnership_id: int, document_id: int):
     document = db.get(Document, document_id)
     if document is None or document.partnership_id != p.id or not _may_read(user, document):
         raise NotFound(f"Document {document_id} not found.")
-    return _pdf(svc.content_of(db, document), document.filename, document.sha256,
-                document.media_type)
+    return attachment(svc.content_of(db, document), document.filename, document.sha256,
+                      document.media_type)
 
 
 @v1.get(ONE + "/agreement.pdf")
@@ -73,11 +66,11 @@ def agreement_pdf(partnership_id: int):
     p = queries.get_partnership(db, user, partnership_id)
     issued = svc.current_issued(db, p.id)
     if issued is not None:
-        return _pdf(svc.content_of(db, issued), issued.filename, issued.sha256)
+        return attachment(svc.content_of(db, issued), issued.filename, issued.sha256)
     if not is_staff(user.role):
         raise NotFound("The agreement has not been issued yet.")
     content = draft_pdf(db, p)
-    return _pdf(content, f"{p.reference}-DRAFT.pdf", hashlib.sha256(content).hexdigest())
+    return attachment(content, f"{p.reference}-DRAFT.pdf", hashlib.sha256(content).hexdigest())
 
 
 @v1.post(ONE + "/signed-copies")

@@ -9,7 +9,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -18,6 +17,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from contracts.issuing import draft_pdf
+from contracts.verify import megabytes
 from workflow import queries
 from workflow.errors import ValidationFailed
 from workflow.models import Document
@@ -25,6 +25,8 @@ from workflow.services import documents as svc
 
 from ..audit_context import request_details, security_event
 from ..db import get_db
+from ..downloads import attachment
+from ..form_errors import attach_errors
 from .forms import UploadForm, WetInkForm
 
 bp = Blueprint("documents", __name__)
@@ -37,27 +39,17 @@ def _require_login():
     """Every page here needs a logged-in user."""
 
 
-def _pdf_response(content: bytes, filename: str, etag: str):
-    response = make_response(content)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    response.set_etag(etag)
-    return response.make_conditional(request)
-
-
 @bp.get("/partnerships/<int:partnership_id>/agreement.pdf")
 def agreement(partnership_id: int):
     db = get_db()
     p = queries.get_partnership(db, current_user, partnership_id)
     issued = svc.current_issued(db, p.id)
     if issued is not None:
-        return _pdf_response(svc.content_of(db, issued), issued.filename, issued.sha256)
+        return attachment(svc.content_of(db, issued), issued.filename, issued.sha256)
     if not current_user.is_staff:
         abort(404, "The agreement has not been issued yet.")
     content = draft_pdf(db, p)
-    return _pdf_response(content, f"{p.reference}-DRAFT.pdf",
-                         hashlib.sha256(content).hexdigest())
+    return attachment(content, f"{p.reference}-DRAFT.pdf", hashlib.sha256(content).hexdigest())
 
 
 @bp.get("/partnerships/<int:partnership_id>/documents/<int:document_id>")
@@ -70,7 +62,8 @@ def download(partnership_id: int, document_id: int):
     if not current_user.is_staff and document.kind not in PARTNER_KINDS and (
             document.created_by_id != current_user.id):
         abort(404)
-    return _pdf_response(svc.content_of(db, document), document.filename, document.sha256)
+    return attachment(svc.content_of(db, document), document.filename, document.sha256,
+                      document.media_type)
 
 
 @bp.route("/partnerships/<int:partnership_id>/signed-copies", methods=["GET", "POST"])
@@ -82,11 +75,27 @@ def upload(partnership_id: int):
     if not form.validate_on_submit():
         _audit_rejected_upload(p.id, form.errors)
         return render_template("documents/upload.html", p=p, form=form), 422
-    file = form.file.data
-    document = svc.upload_signed_copy(get_db(), current_user, p.id, file.read(),
-                                      file.filename, current_app.extensions[
+    content = _read_within_limit(form.file)
+    if content is None:
+        _audit_rejected_upload(p.id, form.errors)
+        return render_template("documents/upload.html", p=p, form=form), 413
+    document = svc.upload_signed_copy(get_db(), current_user, p.id, content,
+                                      form.file.data.filename, current_app.extensions[
                                           "clusterpact.verifier"])
     return redirect(url_for(".result", partnership_id=p.id, document_id=document.id))
+
+
+def _read_within_limit(field) -> bytes | None:
+    """The uploaded file's bytes, or None (with the reason on the field) when it is larger
+    than MAX_UPLOAD_BYTES: such a file is refused whole and nothing of it is kept, as the
+    API does."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    content = field.data.read(limit + 1)
+    if len(content) > limit:
+        field.errors = [*field.errors, f"The file is larger than the limit of "
+                                       f"{megabytes(limit)} MB."]
+        return None
+    return content
 
 
 @bp.get("/partnerships/<int:partnership_id>/signed-copies/<int:document_id>")
@@ -107,21 +116,26 @@ def wet_ink(partnership_id: int, party_id: int):
     p = queries.get_partnership(get_db(), current_user, partnership_id)
     party = next((x for x in p.parties if x.id == party_id), None) or abort(404)
     form = WetInkForm()
+    status = 422
     if form.validate_on_submit():
-        file = form.file.data
-        try:
-            svc.record_wet_ink(get_db(), current_user, p.id, party_id, file.read(),
-                               file.filename, form.note.data)
-        except ValidationFailed as exc:
-            form.note.errors = [*form.note.errors, *exc.field_errors.values()]
+        content = _read_within_limit(form.file)
+        if content is None:
+            status = 413
         else:
-            flash(f"Wet-ink signature of {party.organisation.name} recorded as an attested "
-                  "scan.", "success")
-            return redirect(url_for("partnerships.detail", partnership_id=p.id) + "#documents")
+            try:
+                svc.record_wet_ink(get_db(), current_user, p.id, party_id, content,
+                                   form.file.data.filename, form.note.data)
+            except ValidationFailed as exc:
+                attach_errors(form, exc)
+            else:
+                flash(f"Wet-ink signature of {party.organisation.name} recorded as an "
+                      "attested scan.", "success")
+                return redirect(url_for("partnerships.detail", partnership_id=p.id)
+                                + "#documents")
     if request.method == "POST" and form.errors:
         _audit_rejected_upload(p.id, form.errors)
     return render_template("documents/wet_ink.html", p=p, party=party, form=form), (
-        422 if form.errors else 200)
+        status if form.errors else 200)
 
 
 def _audit_rejected_upload(partnership_id: int, errors: dict) -> None:

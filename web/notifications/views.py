@@ -10,6 +10,7 @@ from workflow.notifications import KINDS
 from workflow.services import inbox
 
 from ..db import get_db
+from ..routing import id_arg
 from .forms import MarkReadForm, email_field, preferences_form
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -38,7 +39,7 @@ def _bell():
 
 @bp.get("/")
 def index():
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=id_arg)
     rows, next_before = inbox.page(get_db(), current_user.id, before=before,
                                    size=_page_size())
     return render_template("notifications/index.html", rows=rows, next_before=next_before,
@@ -52,7 +53,7 @@ def _page_size() -> int:
 
 
 def _back() -> str:
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=id_arg)
     return url_for(".index", before=before) if before else url_for(".index")
 
 

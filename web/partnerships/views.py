@@ -24,6 +24,7 @@ from ..db import get_db
 from ..form_errors import attach_errors
 from ..obligations import clocks_section
 from ..review.forms import CommentForm
+from ..routing import id_arg
 from .forms import (
     CheckForm,
     DeclareNoneForm,
@@ -48,7 +49,7 @@ def index():
     filters = listing.Filters(
         stage=args.get("stage", ""), agreement_type=args.get("type", ""),
         country=args.get("country", "")[:2], tier=args.get("tier", ""),
-        owner_id=args.get("owner", type=int), q=args.get("q", "")[:100],
+        owner_id=args.get("owner", type=id_arg), q=args.get("q", "")[:100],
         sort=args.get("sort", "updated") if args.get("sort") in listing.SORTS else "updated")
     page = listing.search(db, current_user, filters, cursor=args.get("after") or None)
     return render_template(

@@ -112,14 +112,21 @@ class UploadVerdict:
 Verifier = Callable[[bytes, bytes, dict[str, tuple[int, str]]], UploadVerdict]
 
 
+def _file_name(filename: str | None, default: str) -> str:
+    """An uploaded file's name as it is kept and sent back: one line of at most 200
+    characters (the column's size), or ValidationFailed."""
+    name, error = clean_text(filename or default, max_length=200)
+    if error:
+        raise ValidationFailed("The file name is not valid.", {"file": error})
+    return name
+
+
 def upload_signed_copy(session: Session, actor, partnership_id: int, content: bytes,
                        filename: str, verify: Verifier) -> Document:
     """Verify and keep an uploaded signed copy; accepted signatures are recorded."""
     if actor.role not in (PARTNER, COORDINATOR):
         require_role(actor, PARTNER, COORDINATOR, doing="upload signed copies")
-    name, error = clean_text(filename or "signed.pdf", max_length=200)
-    if error:
-        raise ValidationFailed("The file name is not valid.", {"file": error})
+    name = _file_name(filename, "signed.pdf")
     with write(session):
         partnership = load_partnership(session, actor, partnership_id)
         if partnership.stage not in SIGNING_STAGES:
@@ -190,6 +197,7 @@ def record_wet_ink(session: Session, actor, partnership_id: int, party_id: int, 
         raise ValidationFailed("A note is required.", {"note": error})
     if not scan:
         raise ValidationFailed("Attach the scanned copy.", {"file": "Required."})
+    name = _file_name(filename, "scan.pdf")
     with write(session):
         partnership = load_partnership(session, actor, partnership_id)
         if partnership.stage not in SIGNING_STAGES:
@@ -201,7 +209,7 @@ def record_wet_ink(session: Session, actor, partnership_id: int, party_id: int, 
         if party is None:
             raise NotFound(f"Party {party_id} is not part of {partnership.reference}.")
         document = store_document(session, partnership, actor, kind="wet_ink_scan",
-                                  status="accepted", filename=filename or "scan",
+                                  status="accepted", filename=name,
                                   content=scan, issued=issued, reason=note)
         signature = Signature(
             partnership_id=partnership.id, party_id=party_id, issued_document_id=issued.id,

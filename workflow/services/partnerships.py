@@ -47,6 +47,19 @@ def _clean_party(data: PartyInput, prefix: str, errors: dict) -> dict:
     return out
 
 
+# An agreement's term lies within these days: a date outside them is a typing mistake, and the
+# clocks counted from the end date (confidentiality, retention) stay within what a date holds.
+FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2199, 12, 31)
+
+
+def _check_term(start_date: date | None, end_date: date | None, errors: dict) -> None:
+    for key, day in (("start_date", start_date), ("end_date", end_date)):
+        if day and not FIRST_DAY <= day <= LAST_DAY:
+            errors[key] = f"A date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}."
+    if start_date and end_date and end_date < start_date and not errors.get("end_date"):
+        errors["end_date"] = "The end date is before the start date."
+
+
 def _raise_errors(errors: dict, detail: str) -> None:
     errors = {k: v for k, v in errors.items() if v}
     if errors:
@@ -86,8 +99,7 @@ def create_partnership(
         workflow_key = workflow_key or default_workflow(agreement_type)
     if workflow_key not in registry():
         errors["workflow"] = f"One of: {', '.join(registry())}."
-    if start_date and end_date and end_date < start_date:
-        errors["end_date"] = "The end date is before the start date."
+    _check_term(start_date, end_date, errors)
     cleaned = [_clean_party(p, f"parties[{i}].", errors) for i, p in enumerate(parties)]
     _check_party_set(cleaned, errors)
     _raise_errors(errors, "The partnership is not valid.")
@@ -283,8 +295,7 @@ def update_partnership(
     errors: dict = {}
     title, errors["title"] = clean_text(title, max_length=200)
     sector, errors["sector"] = clean_text(sector, max_length=80, required=False)
-    if start_date and end_date and end_date < start_date:
-        errors["end_date"] = "The end date is before the start date."
+    _check_term(start_date, end_date, errors)
     _raise_errors(errors, "The partnership is not valid.")
     with write(session):
         partnership = load_partnership(session, actor, partnership_id)
