@@ -148,14 +148,25 @@ def _context(parties: tuple[PartySnapshot, ...], title: str) -> dict[str, str]:
     eu = [p for p in parties if p.eu_eea]
     others = [p for p in parties if not p.eu_eea]
     lead = next((p for p in parties if p.role == "lead"), eu[0] if eu else None)
-    counterpart = others[0] if others else None
+    # Every party outside the EU/EEA is a Counterpart, bound by what the text asks of "the
+    # Counterpart"; with several, the definition says "each of" and the clauses name all
+    # their countries ("the courts of China and India").
+    names = _and([p.name for p in others])
     return {
         "lead_party": lead.name if lead else "the Lead Party",
-        "counterpart": counterpart.name if counterpart else "the Counterpart",
-        "counterpart_country": counterpart.country if counterpart else "",
+        "counterpart": (names if len(others) == 1 else f"each of {names}") if others
+        else "the Counterpart",
+        "counterpart_country": _and(list(dict.fromkeys(p.country for p in others))),
         "eu_parties": ", ".join(p.name for p in eu),
         "agreement_title": title,
     }
+
+
+def _and(items: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _clause(number: int, clause, context: dict) -> ClauseSnapshot:

@@ -243,7 +243,7 @@ def _display(variable: Variable, value: Any) -> Any:
         return bool(value)
     if value is None:
         return ""
-    if variable.type == "country":
+    if variable.type in ("country", "eu_eea_country"):
         return country_name(value)
     if variable.type == "date":
         return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"

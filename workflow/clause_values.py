@@ -16,8 +16,11 @@ from typing import Any
 
 import pycountry
 
+from .countries import is_eu_eea
+
 VARIABLE_TYPES = (
-    "string", "text", "integer", "decimal", "boolean", "date", "choice", "country", "city",
+    "string", "text", "integer", "decimal", "boolean", "date", "choice", "country",
+    "eu_eea_country", "city",
 )
 _INT_RE = re.compile(r"[+-]?[0-9]+")
 _DECIMAL_RE = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
@@ -189,6 +192,13 @@ def _coerce_country(variable: Variable, value: object) -> str:
     raise _Invalid(f"{variable.label} must be a two-letter ISO 3166-1 country code, such as BE")
 
 
+def _coerce_eu_eea_country(variable: Variable, value: object) -> str:
+    code = _coerce_country(variable, value)
+    if not is_eu_eea(code):
+        raise _Invalid(f"{variable.label} must be an EU or EEA State, such as BE")
+    return code
+
+
 def _coerce_choice(variable: Variable, value: object) -> str:
     if isinstance(value, str) and value in variable.choices:
         return value
@@ -219,7 +229,8 @@ def _coerce_text(variable: Variable, value: object) -> str:
 _COERCERS = {
     "string": _coerce_text, "text": _coerce_text, "city": _coerce_text,
     "integer": _coerce_integer, "decimal": _coerce_decimal, "boolean": _coerce_boolean,
-    "date": _coerce_date, "country": _coerce_country, "choice": _coerce_choice,
+    "date": _coerce_date, "country": _coerce_country, "eu_eea_country": _coerce_eu_eea_country,
+    "choice": _coerce_choice,
 }
 
 

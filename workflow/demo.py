@@ -152,17 +152,29 @@ def _party(org_id: int, role: str, org_name: str) -> ps.PartyInput:
     return ps.PartyInput(org_id, role, signatory, title, f"signatory@{first}.example")
 
 
+# The language a bilingual agreement adds, by the counterpart's country (the demo's ones).
+LANGUAGES = {"CN": "Chinese (Simplified)", "IN": "Hindi", "BR": "Portuguese", "MX": "Spanish",
+             "JP": "Japanese", "KR": "Korean"}
+
+
 def make_compliant(session, owner, p):
     """Choose the options the Priority Watch List safeguards require (NNN confidentiality)
-    and fill the values the defaults leave open."""
+    and fill the values the defaults leave open (a bilingual agreement's second language is
+    the counterpart's)."""
     for clause in list(p.clauses):
         spec = spec_of(clause.library_version)
         if clause.clause_key == "confidentiality" and clause.option_key != "nnn":
             option = spec.option("nnn")
             set_clause(session, owner, p.id, "confidentiality", "nnn", option.default_values())
         elif clause.clause_key == "language" and clause.option_key == "bilingual":
-            values = {**(clause.values or {}), "second_language": "Chinese (Simplified)"}
-            set_clause(session, owner, p.id, "language", "bilingual", values)
+            country = next((x.organisation.country for x in p.parties
+                            if x.role == "counterpart"), None)
+            if country in LANGUAGES:
+                values = {**(clause.values or {}), "second_language": LANGUAGES[country]}
+                set_clause(session, owner, p.id, "language", "bilingual", values)
+            else:  # an English-speaking counterpart: one version, in English
+                set_clause(session, owner, p.id, "language", "english",
+                           spec.option("english").default_values())
 
 
 def approve_all_clauses(session, legal, p):

@@ -110,12 +110,12 @@ def test_patch_changes_parties_with_the_version(world, make_partnership):
     response = world["c"].patch(url, json={"expected_version": p.version, "parties": [
         {"id": lead.id, "signatory": {"name": "Elena Conti", "title": "Director",
                                       "email": "elena@example.org"}},
-        {"id": counterpart.id, "role": "member", "signatory": {"name": "Li Wei"}}]})
+        {"id": counterpart.id, "signatory": {"name": "Li Wei"}}]})
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["version"] == p.version + 2
     assert body["parties"][1] | {"organisation": None} == {
-        "id": counterpart.id, "organisation": None, "role": "member",
+        "id": counterpart.id, "organisation": None, "role": "counterpart",
         "signatory": {"name": "Li Wei", "title": None, "email": None},
         "background_none": False, "background_declared": False}
     stale = problem(world["c"].patch(url, json={"expected_version": p.version, "parties": [
@@ -125,6 +125,12 @@ def test_patch_changes_parties_with_the_version(world, make_partnership):
         {"id": 987654, "role": "lead"}]}), 404)
     problem(world["partner"].patch(url, json={"expected_version": body["version"], "parties": [
         {"id": lead.id, "role": "lead"}]}), 403)
+    # A party outside the EU/EEA is the counterpart: it cannot become a member.
+    refused = problem(world["c"].patch(url, json={"expected_version": body["version"],
+                                                  "parties": [{"id": counterpart.id,
+                                                               "role": "member"}]}), 422)
+    assert refused["errors"] == {
+        "parties[0].role": "An organisation outside the EU/EEA takes part as a counterpart."}
     invalid = problem(world["c"].patch(url, json={"expected_version": body["version"],
                                                   "parties": [{"id": lead.id, "signatory": {
                                                       "email": "not an email"}}]}), 422)

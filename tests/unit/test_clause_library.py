@@ -41,6 +41,7 @@ SAMPLE_VALUES = {
     "boolean": True,
     "date": "2026-01-31",
     "country": "IT",
+    "eu_eea_country": "IT",
     "city": "Geneva",
 }
 

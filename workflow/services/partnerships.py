@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..agreement_types import AGREEMENT_TYPES, default_workflow
+from ..countries import is_eu_eea
 from ..definitions import get_workflow, registry
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import DueDiligenceCheck, Organisation, Partnership, Party, ReferenceCounter, utcnow
@@ -106,6 +107,9 @@ def create_partnership(
     now = now or utcnow()
     with write(session):
         _check_organisations(session, [p["organisation_id"] for p in cleaned])
+        for i, p in enumerate(cleaned):
+            _check_role_fits_country(session, p, f"parties[{i}].role", errors)
+        _raise_errors(errors, "The partnership is not valid.")
         wf = get_workflow(workflow_key)
         partnership = Partnership(
             reference=next_reference(session, now.year),
@@ -139,6 +143,19 @@ def _check_party_set(parties: list[dict], errors: dict) -> None:
         errors["parties"] = "Only one party can be the lead."
 
 
+def _check_role_fits_country(session: Session, party: dict, key: str, errors: dict) -> None:
+    """A party is a counterpart exactly when its organisation is outside the EU/EEA: the
+    agreement's text binds "the Counterpart" and "the EU Parties" by that rule."""
+    country = session.scalar(select(Organisation.country)
+                             .where(Organisation.id == party["organisation_id"]))
+    if country is None:
+        return  # an unknown organisation is reported on its own
+    if is_eu_eea(country) and party["role"] == "counterpart":
+        errors[key] = "An organisation in the EU/EEA takes part as the lead or a member."
+    elif not is_eu_eea(country) and party["role"] != "counterpart":
+        errors[key] = "An organisation outside the EU/EEA takes part as a counterpart."
+
+
 def _check_organisations(session: Session, org_ids: list[int]) -> None:
     if not org_ids:
         return
@@ -165,6 +182,7 @@ def add_party(
         _check_organisations(session, [cleaned["organisation_id"]])
         existing = [_party_dict(p) for p in partnership.parties]
         _check_party_set([*existing, cleaned], errors)
+        _check_role_fits_country(session, cleaned, "role", errors)
         _raise_errors(errors, "The party is not valid.")
         new = Party(**cleaned)
         partnership.parties.append(new)
@@ -192,6 +210,7 @@ def update_party(
         others = [_party_dict(p) for p in partnership.parties if p.id != party_id]
         cleaned["organisation_id"] = target.organisation_id
         _check_party_set([*others, cleaned], errors)
+        _check_role_fits_country(session, cleaned, "role", errors)
         _raise_errors(errors, "The party is not valid.")
         for key, value in cleaned.items():
             setattr(target, key, value)
