@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +19,7 @@ from workflow import agreement_types, audit
 from workflow.db import WRITE_OPTION
 from workflow.definitions import get_workflow
 from workflow.effects import bind_effect
-from workflow.models import Partnership, RenderCache, utcnow
+from workflow.models import AuditEvent, Partnership, RenderCache, utcnow
 from workflow.services.documents import (
     SignatureCheck,
     UploadVerdict,
@@ -134,8 +134,11 @@ def _store_cache(session: Session, key, kind, pages, layout, pdf) -> None:
     single writer), otherwise in its own short transaction; a concurrent twin is fine."""
     if session.in_transaction() and session.connection().get_execution_options().get(
             WRITE_OPTION):
-        with session.begin_nested():
-            session.add(_cache_row(key, kind, pages, layout, pdf))
+        try:
+            with session.begin_nested():
+                session.add(_cache_row(key, kind, pages, layout, pdf))
+        except IntegrityError:  # the background preparer stored it meanwhile: same bytes
+            pass  # only the savepoint is rolled back; the service's write goes on
         return
     _save_cache(sessionmaker(bind=session.get_bind()), key, kind, pages, layout, pdf)
 
@@ -161,8 +164,6 @@ def draft_pdf(session: Session, partnership: Partnership) -> bytes:
 
 
 def _next_issue_version(session: Session, partnership: Partnership) -> int:
-    from sqlalchemy import func
-
     from workflow.models import Document
 
     last = session.scalar(select(func.max(Document.version)).where(
@@ -173,11 +174,17 @@ def _next_issue_version(session: Session, partnership: Partnership) -> int:
 def _final_inputs(session: Session, partnership: Partnership):
     """The snapshot and date of the next issued version (stable from submission on)."""
     version = _next_issue_version(session, partnership)
-    # In review the content is settled: date it by the stage's start, so the PDF laid out at
-    # submission is the one approval certifies.
-    state = get_workflow(partnership.workflow_key).state(partnership.stage)
-    settled = (partnership.stage_entered_at if state.reviewing else utcnow()).date().isoformat()
-    return _snapshot(partnership, version), version, settled
+    # In review the content is settled: date it by the review's start, so the PDF laid out at
+    # submission is the one approval certifies (approval's effects already see the approved
+    # stage, so the start is read from the audit trail).
+    workflow = get_workflow(partnership.workflow_key)
+    if workflow.state(partnership.stage).reviewing:
+        settled = partnership.stage_entered_at
+    else:
+        settled = session.scalar(select(func.max(AuditEvent.occurred_at)).where(
+            AuditEvent.partnership_id == partnership.id, AuditEvent.action == "transition",
+            AuditEvent.to_stage.in_([s.name for s in workflow.states if s.reviewing])))
+    return _snapshot(partnership, version), version, (settled or utcnow()).date().isoformat()
 
 
 def make_prepare_effect(settings: DocumentSettings):

@@ -49,6 +49,38 @@ def build_partnership(session, owner, legal, eu, counterpart, stage="draft",
     return p
 
 
+def race(database, jobs) -> list[str]:
+    """Run each (actor id, work(session, actor)) in its own thread and session, released
+    together by a barrier: per job 'ok' (or what work returned), 'conflict', or the repr of
+    any other error."""
+    import threading
+
+    from workflow.errors import Conflict
+    from workflow.models import User
+
+    barrier = threading.Barrier(len(jobs))
+    results = [None] * len(jobs)
+
+    def run(i, actor_id, work):
+        with database.sessions() as s:
+            actor = s.get(User, actor_id) if actor_id is not None else None
+            s.rollback()
+            barrier.wait(timeout=10)
+            try:
+                results[i] = work(s, actor) or "ok"
+            except Conflict:
+                results[i] = "conflict"
+            except Exception as exc:  # noqa: BLE001 - reported by the test
+                results[i] = repr(exc)
+
+    threads = [threading.Thread(target=run, args=(i, *job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=50)
+    return results
+
+
 def in_threads(work, n: int) -> list[Exception]:
     """Run `work()` in n threads released together; the exceptions they raised."""
     import threading

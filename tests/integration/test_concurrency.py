@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy import event, func, select
 
+from tests import helpers
 from tests.helpers import recorded_statements
 from workflow.errors import Conflict
 from workflow.models import AuditEvent, Partnership
@@ -18,30 +19,13 @@ ROUNDS = 8
 
 def race(database, pid, attempts):
     """Run each (trigger, actor, comment, version) attempt in its own thread and session."""
-    barrier = threading.Barrier(len(attempts))
-    results = [None] * len(attempts)
 
-    def run(i, trigger, actor_id, comment, version):
-        with database.sessions() as s:
-            from workflow.models import User
+    def attempt(trigger, comment, version):
+        return lambda s, actor: advance(s, pid, trigger, actor, comment=comment,
+                                        expected_version=version) and None
 
-            actor = s.get(User, actor_id)
-            s.rollback()
-            barrier.wait(timeout=10)
-            try:
-                advance(s, pid, trigger, actor, comment=comment, expected_version=version)
-                results[i] = "ok"
-            except Conflict:
-                results[i] = "conflict"
-            except Exception as exc:  # noqa: BLE001 - reported as a test failure below
-                results[i] = repr(exc)
-
-    threads = [threading.Thread(target=run, args=(i, *a)) for i, a in enumerate(attempts)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
+    return helpers.race(database, [(actor_id, attempt(trigger, comment, version))
+                                   for trigger, actor_id, comment, version in attempts])
 
 
 def test_concurrent_advances_have_exactly_one_winner(database, make_partnership):

@@ -136,16 +136,17 @@ def _codes_page(codes: list[str]):
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
-        db = get_db()
-        throttle.check(db, current_user.email, request.remote_addr)
+        db, email, address = get_db(), current_user.email, request.remote_addr
+        throttle.take(db, email, address)  # counted before the current password is checked
         try:
             user = users.change_password(db, current_user, form.current_password.data,
                                          form.new_password.data)
         except ValidationFailed as exc:
-            if "current_password" in exc.field_errors:
-                throttle.record_failure(db, current_user.email, request.remote_addr)
+            if "current_password" not in exc.field_errors:
+                throttle.give_back(db, email, address)  # the password was right
             attach_errors(form, exc)
         else:
+            throttle.give_back(db, email, address)
             policy.keep_session(user)
             flash("Your password was changed; your other sessions have ended.", "success")
             return redirect(url_for(".security"))

@@ -71,6 +71,9 @@ def revoke_feed(session: Session, actor, now: datetime | None = None) -> int:
 
 
 def _revoke_all(session: Session, actor, now: datetime) -> int:
+    # The user's row is locked first (PostgreSQL; SQLite's writer already excludes others),
+    # so two new addresses asked for at once leave one working: the second revokes the first.
+    session.scalar(select(User.id).where(User.id == actor.id).with_for_update())
     feeds = session.scalars(select(CalendarFeed).where(
         CalendarFeed.user_id == actor.id, CalendarFeed.revoked_at.is_(None))).all()
     for feed in feeds:

@@ -68,9 +68,12 @@ def _lock(session: Session) -> bool:
 
 
 def _lapse(session: Session, today: date, now: datetime) -> int:
+    # Locked, and so checked again after a completion committed meanwhile (PostgreSQL
+    # skips a row that is no longer open): a done obligation never also lapses.
     rows = session.scalars(select(Obligation).where(
         Obligation.status == "open", Obligation.due_on < today)
-        .options(joinedload(Obligation.partnership))).all()
+        .options(joinedload(Obligation.partnership))
+        .with_for_update(of=Obligation)).all()
     for row in rows:
         row.status, row.closed_at = "lapsed", now
         audit.record(session, SYSTEM_ACTOR, "obligation_lapsed", partnership=row.partnership,

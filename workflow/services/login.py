@@ -23,12 +23,10 @@ class BadCredentials(Exception):
 def check_password(session: Session, email: str, password: str, address: str | None,
                    now: datetime | None = None) -> User:
     """The active user with this email and password; raise BadCredentials or Throttled."""
-    now = now or utcnow()
-    throttle.check(session, email, address, now)
-    user = users.check_credentials(session, email, password)
-    if user is None:
-        throttle.record_failure(session, email, address, now)
-        raise BadCredentials()
+    with throttle.attempt(session, email, address, now):
+        user = users.check_credentials(session, email, password)
+        if user is None:
+            raise BadCredentials()
     return user
 
 
@@ -38,12 +36,11 @@ def check_second_factor(session: Session, box: totp.SecretBox, user: User, code:
     """The user, when `code` is a valid, unused second-factor code of theirs; raise
     BadCredentials or Throttled."""
     now = now or utcnow()
-    throttle.check(session, user.email, address, now)
-    found = second_factor.verify(session, box, user.id, code, now,
-                                 allow_recovery=allow_recovery)
-    if found is None:
-        throttle.record_failure(session, user.email, address, now)
-        raise BadCredentials()
+    with throttle.attempt(session, user.email, address, now):
+        found = second_factor.verify(session, box, user.id, code, now,
+                                     allow_recovery=allow_recovery)
+        if found is None:
+            raise BadCredentials()
     return found
 
 

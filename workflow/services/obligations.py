@@ -160,7 +160,10 @@ def complete_obligation(session: Session, actor, partnership_id: int, obligation
     with write(session):
         p = load_partnership(session, actor, partnership_id,
                              (selectinload(Partnership.parties),))
-        row = session.get(Obligation, obligation_id, populate_existing=True)
+        # Locked (PostgreSQL; SQLite's writer already excludes others): a completion or a
+        # lapse committed meanwhile is seen here, and this one is then a Conflict.
+        row = session.get(Obligation, obligation_id, populate_existing=True,
+                          with_for_update={"of": Obligation})
         if row is None or row.partnership_id != p.id:
             raise NotFound(f"Obligation {obligation_id} not found.")
         if row.status != "open":

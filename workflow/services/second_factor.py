@@ -53,8 +53,11 @@ def confirm_enrolment(session: Session, actor, box: totp.SecretBox, code: str,
     codes (shown once). Every other session of the user ends."""
     now = now or utcnow()
     with write(session):
-        user = load_user(session, actor.id)
-        secret = pending_secret(user, box)
+        # Locked (PostgreSQL; SQLite's writer already excludes others): the same code sent
+        # twice at once turns the factor on once, the second finds no pending secret.
+        user = session.get(User, actor.id, populate_existing=True,
+                           with_for_update={"of": User})
+        secret = pending_secret(user, box) if user is not None else None
         if secret is None:
             raise Conflict("Start the set-up again: there is no pending secret.")
         step = totp.matching_step(secret, code, now, None)
@@ -157,10 +160,9 @@ def _check_code(session: Session, box, actor, code: str, address: str | None,
                 now: datetime, *, allow_recovery: bool) -> None:
     """Check a logged-in user's code, counting failures in the login throttle (a stolen
     session must not be able to guess its way to turning the second factor off)."""
-    throttle.check(session, actor.email, address, now)
-    if verify(session, box, actor.id, code, now, allow_recovery=allow_recovery) is None:
-        throttle.record_failure(session, actor.email, address, now)
-        raise ValidationFailed("The code does not match.", {"code": INVALID_CODE})
+    with throttle.attempt(session, actor.email, address, now):
+        if verify(session, box, actor.id, code, now, allow_recovery=allow_recovery) is None:
+            raise ValidationFailed("The code does not match.", {"code": INVALID_CODE})
 
 
 def reset(session: Session, actor, user_id: int) -> User:

@@ -9,6 +9,8 @@ load balancer sees the same numbers. A fixed window per key: the first failure s
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
@@ -66,10 +68,66 @@ def check(session: Session, email: str, address: str | None,
     too often."""
     wait = retry_after(session, email, address, now)
     if wait:
-        audit.record_security(session, "login_throttled", outcome="denied",
-                              details={"email": (email or "").strip().lower()[:254],
-                                       "retry_after": wait})
-        raise Throttled(wait)
+        _refuse(session, email, wait)
+
+
+def _refuse(session: Session, email: str, wait: int) -> None:
+    audit.record_security(session, "login_throttled", outcome="denied",
+                          details={"email": (email or "").strip().lower()[:254],
+                                   "retry_after": wait})
+    raise Throttled(wait)
+
+
+@contextmanager
+def attempt(session: Session, email: str, address: str | None,
+            now: datetime | None = None) -> Iterator[None]:
+    """One attempt at a secret (a password, a code), checked inside the block.
+
+    The attempt is counted as a failure before the block runs, in the same locked step that
+    checks the limits (Throttled at the limit), and given back when the block ends without
+    an exception. So parallel guesses cannot all pass a check made before any of them was
+    counted: at most the limit of them reach the secret."""
+    take(session, email, address, now)
+    yield
+    give_back(session, email, address)
+
+
+def take(session: Session, email: str, address: str | None,
+         now: datetime | None = None) -> None:
+    """Count an attempt now, or raise Throttled (and audit the refusal) at the limit."""
+    now = now or utcnow()
+    try:
+        wait = _take(session, email, address, now)
+    except Conflict:  # another process inserted the same key first: take again
+        wait = _take(session, email, address, now)
+    if wait:
+        _refuse(session, email, wait)
+
+
+def _take(session: Session, email: str, address: str | None, now: datetime) -> int:
+    with write(session):
+        rows, wait = [], 0
+        for key, limit in _keys(email, address):
+            row = session.get(AuthThrottle, key, with_for_update=True, populate_existing=True)
+            if row is not None and row.failures >= limit and row.window_started_at + WINDOW > now:
+                ends = row.window_started_at + WINDOW
+                wait = max(wait, int((ends - now).total_seconds()) + 1)
+            rows.append((key, row))
+        if wait:
+            return wait  # refused: nothing counted
+        for key, row in rows:
+            _add_failure(session, key, row, now)
+        session.execute(delete(AuthThrottle).where(AuthThrottle.window_started_at < now - KEEP))
+    return 0
+
+
+def give_back(session: Session, email: str, address: str | None) -> None:
+    """Return an attempt `take` counted, once its secret proved right."""
+    with write(session):
+        for key, _limit in _keys(email, address):
+            row = session.get(AuthThrottle, key, with_for_update=True, populate_existing=True)
+            if row is not None and row.failures > 0:
+                row.failures -= 1
 
 
 def record_failure(session: Session, email: str, address: str | None,
@@ -86,13 +144,17 @@ def _count(session: Session, email: str, address: str | None, now: datetime) -> 
     with write(session):
         for key, _limit in _keys(email, address):
             row = session.get(AuthThrottle, key, with_for_update=True, populate_existing=True)
-            if row is None:
-                session.add(AuthThrottle(key=key, window_started_at=now, failures=1))
-            elif row.window_started_at + WINDOW <= now:
-                row.window_started_at, row.failures = now, 1
-            else:
-                row.failures += 1
+            _add_failure(session, key, row, now)
         session.execute(delete(AuthThrottle).where(AuthThrottle.window_started_at < now - KEEP))
+
+
+def _add_failure(session: Session, key: str, row: AuthThrottle | None, now: datetime) -> None:
+    if row is None:
+        session.add(AuthThrottle(key=key, window_started_at=now, failures=1))
+    elif row.window_started_at + WINDOW <= now:
+        row.window_started_at, row.failures = now, 1
+    else:
+        row.failures += 1
 
 
 def clear_account(session: Session, email: str) -> None:

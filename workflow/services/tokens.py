@@ -110,7 +110,9 @@ def revoke_token(session: Session, actor, token_id: int,
     """Revoke one of the actor's own tokens (revoking twice changes nothing)."""
     now = now or utcnow()
     with write(session):
-        token = session.get(ApiToken, token_id, populate_existing=True)
+        # Locked: two revocations at once revoke (and audit) once.
+        token = session.get(ApiToken, token_id, populate_existing=True,
+                            with_for_update={"of": ApiToken})
         if token is None or token.user_id != actor.id:
             raise NotFound(f"Token {token_id} not found.")
         if token.revoked_at is None:
