@@ -4,7 +4,9 @@ A copy is accepted when the issued bytes are an exact prefix of the upload (sign
 incremental updates), every signature is intact and valid, the changes after the platform
 certification are at most form filling and signing, and every new signature sits in an
 expected party field. Files that carry this agreement but were rewritten (re-saved) go to
-manual review; anything else is rejected with a reason the uploader understands.
+manual review, and so do copies whose signatures are sound but not plainly each party's own:
+a certificate outside its validity period when it signed, or one certificate signing for
+several parties. Anything else is rejected with a reason the uploader understands.
 
 Whether a signer's certificate chains to a trusted root is recorded per signature, separately
 from acceptance. Validation never fetches anything (allow_fetching=False).
@@ -17,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from io import BytesIO
 
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -59,6 +61,10 @@ WRONG_FIELD = ("A signature was placed in field {field}, which is not a party si
 UNREADABLE = "The signatures in the file cannot be read; the file may be damaged."
 CERTIFICATION_BROKEN = "The platform certification of the issued agreement is missing or invalid."
 ACCEPTED_REASON = "Signed copy accepted: signed for {parties}."
+CERTIFICATE_NOT_VALID = ("The certificate that signed for {party} was not valid when it signed "
+                         "(valid from {start} to {end}). A coordinator will review the copy.")
+ONE_CERTIFICATE = ("One certificate signed for several parties ({parties}); each party signs "
+                   "its own field. A coordinator will review the copy.")
 
 
 @dataclass(frozen=True)
@@ -200,11 +206,33 @@ def _check_signatures(reader, issued_revisions: int, expected_fields: dict[str, 
     new_reports = [r for r in reports if r.new]
     if not new_reports:
         return REJECTED, NO_NEW_SIGNATURE, reports
+    # 6. Intact and valid, but not plainly a party's own signature: a person decides.
+    for status, report in zip(statuses, reports, strict=True):
+        cert = status.signing_cert
+        if report.new and not _valid_at(cert, report.signing_time):
+            return MANUAL_REVIEW, CERTIFICATE_NOT_VALID.format(
+                party=report.party or report.field, start=cert.not_valid_before.date(),
+                end=cert.not_valid_after.date()), reports
+    parties_by_certificate: dict[str, set[str]] = {}
+    for report in reports:
+        if not report.certification and report.party is not None:
+            parties_by_certificate.setdefault(report.certificate_sha256, set()).add(report.party)
+    for parties in parties_by_certificate.values():
+        if len(parties) > 1:
+            return MANUAL_REVIEW, ONE_CERTIFICATE.format(parties=", ".join(sorted(parties))), (
+                reports)
     parties = ", ".join(dict.fromkeys(r.party for r in new_reports))
     return ACCEPTED, ACCEPTED_REASON.format(parties=parties), reports
 
 
 # -- checks ------------------------------------------------------------------------------------
+
+
+def _valid_at(cert, when: datetime | None) -> bool:
+    """Whether the certificate's validity period holds the signing time (now, if the
+    signature states none): pyHanko reports such a signature intact and valid all the same."""
+    when = when or datetime.now(UTC)
+    return cert.not_valid_before <= when <= cert.not_valid_after
 
 
 def _changes_allowed(status) -> bool:
