@@ -62,6 +62,9 @@ class ClauseSnapshot:
     values: dict = field(default_factory=dict)
 
 
+BACKGROUND_CLAUSE = "background_ip"  # the clause whose register is Annex 1
+
+
 @dataclass(frozen=True)
 class AgreementSnapshot:
     reference: str
@@ -76,6 +79,9 @@ class AgreementSnapshot:
     clauses: tuple[ClauseSnapshot, ...]
     assets: tuple[AssetSnapshot, ...]
     parties_without_assets: tuple[str, ...]
+    # Annex 1 (Background subject to access rights) belongs to the clause that defines it;
+    # an NDA, which grants no rights, has no such annex.
+    background_annex: bool = True
 
     def as_data(self) -> dict:
         """JSON-ready data (the machine-readable agreement): what `dataclasses.asdict`
@@ -128,6 +134,7 @@ def build_snapshot(partnership, agreement_label: str, version: int | None = None
         parties=parties, clauses=clauses, assets=assets,
         parties_without_assets=tuple(p.organisation.name for p in partnership.parties
                                      if not p.assets),
+        background_annex=any(c.key == BACKGROUND_CLAUSE for c in clauses),
     )
 
 

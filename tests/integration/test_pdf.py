@@ -4,6 +4,7 @@ and poppler; no mocks)."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import socket
@@ -13,6 +14,7 @@ from io import BytesIO
 
 import pypdf
 import pytest
+from fontTools.ttLib import TTFont
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation import validate_pdf_signature
@@ -499,3 +501,44 @@ def test_agreement_of_a_real_partnership(database, session, make_partnership):
         c.library_version for c in snap.clauses]
     assert set(rendered.signature_boxes) == {ps.id for ps in snap.parties}
     assert rendered.warnings == ()
+
+
+# --- Chinese, Japanese and Korean text ---------------------------------------------------
+
+
+def _glyphs(pdf: bytes, chars: str) -> tuple[set[str], set[str]]:
+    """(drawn, missing): the characters of `chars` the PDF draws, and those of them that it
+    maps to a glyph its embedded font does not have (an empty box on the page)."""
+    drawn, missing = set(), set()
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            desc = font["/DescendantFonts"][0].get_object()
+            tt = TTFont(io.BytesIO(desc["/FontDescriptor"]["/FontFile2"].get_object().get_data()))
+            glyphs = tt.getGlyphOrder()
+            cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+            for cid, uni in re.findall(r"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]{4})>", cmap):
+                char = chr(int(uni, 16))
+                if char in chars:
+                    drawn.add(char)
+                    gid = int(cid, 16)  # /CIDToGIDMap /Identity
+                    if gid == 0 or gid >= len(glyphs) or (
+                            "glyf" in tt and tt["glyf"][glyphs[gid]].numberOfContours == 0):
+                        missing.add(char)
+    return drawn, missing
+
+
+def test_chinese_party_name_and_clause_are_drawn_with_real_glyphs():
+    """A counterpart's legal name in Chinese, and a clause in its language, print as text,
+    not as empty boxes: a CJK font is bundled beside DejaVu."""
+    name, clause = "深圳前海医疗科技有限公司", "接收方不得使用披露或规避保密信息"
+    parties = (
+        party(101, "bioPmed Innovation Cluster", "IT", "Italy", "Turin", "lead", "Elena Conti",
+              "Director"),
+        party(103, name, "CN", "China", "Shenzhen", "counterpart", "Li Wei", "CEO", eu=False),
+    )
+    snap = sample_snapshot(parties=parties, clauses=2, paragraphs=1, assets=2,
+                           extra_paragraph=clause)
+    pdf = render_pdf(snap, draft=False, author="x", generated="2025-03-01").pdf
+    assert name in pdftotext(pdf)  # the text layer has it, and the page draws it
+    assert _glyphs(pdf, name + clause) == (set(name + clause), set())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.agreement import build_snapshot
+from contracts.preview import render_html
 from tests.unit.test_transition_table import LIBRARY, complete_partnership
 from workflow.clauses import clause_problems
 from workflow.models import AgreementClause, Organisation, Party
@@ -73,3 +74,15 @@ def test_eu_and_eea_states_are_accepted_for_both(country):
         "negotiation_days": 30, "court_city": "Brussels", "court_country": country})
     law = _with_option("governing_law", "lead_party_member_state", {"member_state": country})
     assert clause_problems(courts, "collaboration") == clause_problems(law, "collaboration") == []
+
+
+@pytest.mark.parametrize(("workflow_key", "annex"), [("cluster_partnership", True),
+                                                    ("nda", False)])
+def test_annex_1_of_background_ip_only_where_the_agreement_grants_access_rights(
+        workflow_key, annex):
+    """An NDA grants no rights ("no licence"): it must not print an annex of Background
+    "subject to access rights"."""
+    snapshot = _snapshot(complete_partnership(workflow_key, "approved"))
+    html = render_html(snapshot, stylesheet="x.css")
+    assert snapshot.background_annex is annex
+    assert ('id="annex-1"' in html) is annex and ("Annex 1. Background IP" in html) is annex
