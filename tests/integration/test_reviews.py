@@ -287,6 +287,22 @@ def test_partners_never_receive_internal_comments(database, session, in_review, 
             "Internal: check export licence.", "Geneva is fine for us."]
 
 
+def test_every_comment_is_in_the_audit_trail_without_its_text(database, session, in_review,
+                                                                legal):
+    internal = add_comment(session, in_review.owner, in_review.id, "Internal: they will accept 2x.")
+    shared = add_comment(session, legal, in_review.id, "Please confirm the seat in Geneva.",
+                         visibility="partner", clause_key="dispute_resolution")
+    with database.sessions() as s:
+        events = s.scalars(select(AuditEvent).where(
+            AuditEvent.partnership_id == in_review.id, AuditEvent.action == "comment_posted")
+            .order_by(AuditEvent.id)).all()
+    assert [(e.actor_id, e.comment, e.details) for e in events] == [
+        (in_review.owner.id, None, {"comment_id": internal.id, "clause": None,
+                                    "visibility": "internal"}),
+        (legal.id, None, {"comment_id": shared.id, "clause": "dispute_resolution",
+                          "visibility": "partner"})]
+
+
 def test_a_partner_cannot_post_an_internal_comment(database, session, in_review, make_user,
                                                    counterpart):
     partner = make_user("partner", organisation=counterpart)

@@ -64,6 +64,9 @@ def test_wrong_enrolment_code_is_refused_next_to_the_field(client, auth, make_us
     assert wrong.status_code == 422
     assert 'id="code-error"' in wrong.get_data(as_text=True)
     assert session.get(User, user.id, populate_existing=True).totp_enabled_at is None
+    started = session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "second_factor_setup_started")).all()
+    assert [(e.actor_id, e.outcome) for e in started] == [(user.id, "success")]
 
 
 def test_enrolment_shows_ten_recovery_codes_once_and_then_lets_the_user_in(

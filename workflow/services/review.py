@@ -88,6 +88,12 @@ def add_comment(
                           author_id=actor.id, body=text, visibility=visibility,
                           created_at=utcnow())
         session.add(comment)
+        session.flush()
+        # The text stays with the comment (partners read it only if it is shared with them);
+        # the trail records who posted which one, where and for whom.
+        audit.record(session, actor, "comment_posted", partnership=partnership,
+                     details={"comment_id": comment.id, "clause": clause_key,
+                              "visibility": visibility})
     return comment
 
 

@@ -38,6 +38,8 @@ def begin_enrolment(session: Session, actor, box: totp.SecretBox) -> None:
             raise Conflict("Two-factor authentication is already on.")
         user.totp_secret = box.encrypt(totp.new_secret())
         user.totp_enabled_at, user.totp_last_step = None, None
+        audit.record_security(session, "second_factor_setup_started", actor=user,
+                              outcome="success")
 
 
 def pending_secret(user: User, box: totp.SecretBox) -> str | None:
