@@ -54,6 +54,24 @@ def test_coordinator_edits_a_clause_and_bad_values_are_shown_next_to_the_field(
     assert saved.option_key == "nnn" and saved.values["term_years"] == 7
 
 
+def test_an_error_on_the_clause_as_a_whole_is_tied_to_its_control(client, auth,
+                                                                  make_partnership):
+    """Leaving out a mandatory clause: the reason sits next to the checkbox, which points at
+    it (aria-describedby) and is marked invalid, as for every other field."""
+    p = make_partnership("negotiation")
+    auth.login(p.owner.email)
+    url = f"/partnerships/{p.id}/clauses/definitions"
+    html = page(client, url)
+    refused = client.post(url, data={"csrf_token": csrf_token(html),
+                                     "expected_version": p.version, "option": "standard"})
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    checkbox = re.search(r'<input[^>]*name="included"[^>]*>', body).group(0)
+    assert 'aria-describedby="included-error"' in checkbox and 'aria-invalid="true"' in checkbox
+    assert re.search(r'<p class="error" id="included-error">[^<]*[Mm]andatory', body)
+    assert body.count('class="error"') == 1  # said once, where it belongs
+
+
 def test_partnership_page_names_the_blocking_safeguard(client, auth, make_partnership):
     p = make_partnership("negotiation")
     auth.login(p.owner.email)

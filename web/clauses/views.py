@@ -62,7 +62,10 @@ def edit(partnership_id: int, clause_key: str):
                            form.override_text.data, form.included.data,
                            expected_version=form.expected_version.data)
         except ValidationFailed as exc:
-            errors = exc.field_errors
+            errors = dict(exc.field_errors)
+            for name in ("included", "override_text"):  # shown next to their own control
+                if name in errors:
+                    getattr(form, name).errors = [*getattr(form, name).errors, errors.pop(name)]
         else:
             flash(f"{spec.title} saved.", "success")
             return redirect(url_for("partnerships.detail", partnership_id=p.id) + "#clauses")
