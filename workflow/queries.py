@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from .access import can_view
@@ -79,6 +79,15 @@ class Page:
         return self.page < self.pages
 
 
+def numbered(session: Session, stmt, page: int, per_page: int) -> Page:
+    """One numbered page of `stmt`'s rows, with the total; a page number past either end
+    gives the first or the last page."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, page, per_page, total)
+
+
 def get_partnership(session: Session, actor, partnership_id: int) -> Partnership:
     """Return a partnership the actor may see, or raise NotFound."""
     partnership = session.get(Partnership, partnership_id, options=DETAIL_OPTIONS)
@@ -102,6 +111,12 @@ def history(session: Session, partnership_id: int) -> list[AuditEvent]:
 def organisations(session: Session) -> list[Organisation]:
     """All organisations by name."""
     return list(session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def organisation_page(session: Session, page: int, per_page: int) -> Page:
+    """A page of the organisations by name."""
+    return numbered(session, select(Organisation).order_by(Organisation.name, Organisation.id),
+                    page, per_page)
 
 
 def reviewing_stages() -> dict[str, set[str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -17,6 +17,7 @@ from workflow.services.organisations import create_organisation
 
 from ..db import get_db
 from ..form_errors import attach_errors
+from ..routing import id_arg
 from .forms import (
     ActiveForm,
     CountryRiskForm,
@@ -29,6 +30,7 @@ from .forms import (
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE_SIZE = 50  # rows of the users and organisations lists
 
 
 @bp.before_request
@@ -118,7 +120,8 @@ def users():
         else:
             flash(f"User {form.email.data} created.", "success")
             return redirect(url_for(".users"))
-    return render_template("admin/users.html", form=form, users=user_svc.list_users(get_db()),
+    return render_template("admin/users.html", form=form,
+                           users=user_svc.list_users(get_db(), _page(), PAGE_SIZE),
                            role_form=UserRoleForm(), active_form=ActiveForm(),
                            reset_form=ResetSecondFactorForm(),
                            roles=USER_ROLES, orgs=queries.organisations(get_db())), (
@@ -171,4 +174,10 @@ def organisations():
             flash(f"{form.name.data} created.", "success")
             return redirect(url_for(".organisations"))
     return render_template("admin/organisations.html", form=form,
-                           orgs=queries.organisations(get_db())), (422 if form.errors else 200)
+                           orgs=queries.organisation_page(get_db(), _page(), PAGE_SIZE)), (
+        422 if form.errors else 200)
+
+
+def _page() -> int:
+    """The page asked for in ?page= (1 when absent or not a number)."""
+    return request.args.get("page", 1, type=id_arg)

@@ -11,6 +11,7 @@ from .. import audit
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import Organisation, User, utcnow
 from ..passwords import hash_password, new_session_token, password_problem, verify_password
+from ..queries import Page, numbered
 from ..roles import ADMIN, PARTNER, SYSTEM, USER_ROLES
 from ..validation import clean_email, clean_text
 from ._base import require_role, write
@@ -175,6 +176,6 @@ def load_user(session: Session, user_id: int) -> User:
     return user
 
 
-def list_users(session: Session) -> list[User]:
-    """Every user, by name."""
-    return list(session.scalars(select(User).order_by(User.display_name)))
+def list_users(session: Session, page: int = 1, per_page: int = 50) -> Page:
+    """A page of the users, by name."""
+    return numbered(session, select(User).order_by(User.display_name, User.id), page, per_page)
