@@ -106,9 +106,10 @@ def create_partnership(
     _raise_errors(errors, "The partnership is not valid.")
     now = now or utcnow()
     with write(session):
-        _check_organisations(session, [p["organisation_id"] for p in cleaned])
+        countries = _organisation_countries(session, [p["organisation_id"] for p in cleaned])
         for i, p in enumerate(cleaned):
-            _check_role_fits_country(session, p, f"parties[{i}].role", errors)
+            _check_role_fits_country(countries[p["organisation_id"]], p["role"],
+                                     f"parties[{i}].role", errors)
         _raise_errors(errors, "The partnership is not valid.")
         wf = get_workflow(workflow_key)
         partnership = Partnership(
@@ -143,28 +144,25 @@ def _check_party_set(parties: list[dict], errors: dict) -> None:
         errors["parties"] = "Only one party can be the lead."
 
 
-def _check_role_fits_country(session: Session, party: dict, key: str, errors: dict) -> None:
+def _check_role_fits_country(country: str, role: str, key: str, errors: dict) -> None:
     """A party is a counterpart exactly when its organisation is outside the EU/EEA: the
     agreement's text binds "the Counterpart" and "the EU Parties" by that rule."""
-    country = session.scalar(select(Organisation.country)
-                             .where(Organisation.id == party["organisation_id"]))
-    if country is None:
-        return  # an unknown organisation is reported on its own
-    if is_eu_eea(country) and party["role"] == "counterpart":
+    if is_eu_eea(country) and role == "counterpart":
         errors[key] = "An organisation in the EU/EEA takes part as the lead or a member."
-    elif not is_eu_eea(country) and party["role"] != "counterpart":
+    elif not is_eu_eea(country) and role != "counterpart":
         errors[key] = "An organisation outside the EU/EEA takes part as a counterpart."
 
 
-def _check_organisations(session: Session, org_ids: list[int]) -> None:
-    if not org_ids:
-        return
-    found = set(session.scalars(select(Organisation.id).where(Organisation.id.in_(org_ids))))
+def _organisation_countries(session: Session, org_ids: list[int]) -> dict[int, str]:
+    """Organisation id -> country, in one query; ValidationFailed if one does not exist."""
+    found = dict(session.execute(select(Organisation.id, Organisation.country)
+                                 .where(Organisation.id.in_(org_ids))).all()) if org_ids else {}
     missing = [i for i in org_ids if i not in found]
     if missing:
         raise ValidationFailed(
             "Unknown organisation.", {"parties": f"Organisation {missing[0]} does not exist."}
         )
+    return found
 
 
 def add_party(
@@ -179,10 +177,11 @@ def add_party(
         partnership = load_partnership(session, actor, partnership_id)
         check_version(partnership, expected_version)
         require_editable(partnership)
-        _check_organisations(session, [cleaned["organisation_id"]])
+        countries = _organisation_countries(session, [cleaned["organisation_id"]])
         existing = [_party_dict(p) for p in partnership.parties]
         _check_party_set([*existing, cleaned], errors)
-        _check_role_fits_country(session, cleaned, "role", errors)
+        _check_role_fits_country(countries[cleaned["organisation_id"]], cleaned["role"], "role",
+                                 errors)
         _raise_errors(errors, "The party is not valid.")
         new = Party(**cleaned)
         partnership.parties.append(new)
@@ -210,7 +209,7 @@ def update_party(
         others = [_party_dict(p) for p in partnership.parties if p.id != party_id]
         cleaned["organisation_id"] = target.organisation_id
         _check_party_set([*others, cleaned], errors)
-        _check_role_fits_country(session, cleaned, "role", errors)
+        _check_role_fits_country(target.organisation.country, cleaned["role"], "role", errors)
         _raise_errors(errors, "The party is not valid.")
         for key, value in cleaned.items():
             setattr(target, key, value)

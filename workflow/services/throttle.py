@@ -52,30 +52,15 @@ def retry_after(session: Session, email: str, address: str | None,
                 now: datetime | None = None) -> int:
     """Seconds until the account and address may try again (0: not throttled)."""
     now = now or utcnow()
-    wait = 0
-    for key, limit in _keys(email, address):
-        row = session.get(AuthThrottle, key, populate_existing=True)
-        if row is not None and row.failures >= limit:
-            ends = row.window_started_at + WINDOW
-            if ends > now:
-                wait = max(wait, int((ends - now).total_seconds()) + 1)
-    return wait
+    return max(_wait(session.get(AuthThrottle, key, populate_existing=True), limit, now)
+               for key, limit in _keys(email, address))
 
 
-def check(session: Session, email: str, address: str | None,
-          now: datetime | None = None) -> None:
-    """Raise Throttled (and audit the refusal) when the account or the address has failed
-    too often."""
-    wait = retry_after(session, email, address, now)
-    if wait:
-        _refuse(session, email, wait)
-
-
-def _refuse(session: Session, email: str, wait: int) -> None:
-    audit.record_security(session, "login_throttled", outcome="denied",
-                          details={"email": (email or "").strip().lower()[:254],
-                                   "retry_after": wait})
-    raise Throttled(wait)
+def _wait(row: AuthThrottle | None, limit: int, now: datetime) -> int:
+    """Seconds until the key of `row` may try again (0: not blocked)."""
+    if row is None or row.failures < limit or row.window_started_at + WINDOW <= now:
+        return 0
+    return int((row.window_started_at + WINDOW - now).total_seconds()) + 1
 
 
 @contextmanager
@@ -101,21 +86,21 @@ def take(session: Session, email: str, address: str | None,
     except Conflict:  # another process inserted the same key first: take again
         wait = _take(session, email, address, now)
     if wait:
-        _refuse(session, email, wait)
+        audit.record_security(session, "login_throttled", outcome="denied",
+                              details={"email": (email or "").strip().lower()[:254],
+                                       "retry_after": wait})
+        raise Throttled(wait)
 
 
 def _take(session: Session, email: str, address: str | None, now: datetime) -> int:
     with write(session):
-        rows, wait = [], 0
-        for key, limit in _keys(email, address):
-            row = session.get(AuthThrottle, key, with_for_update=True, populate_existing=True)
-            if row is not None and row.failures >= limit and row.window_started_at + WINDOW > now:
-                ends = row.window_started_at + WINDOW
-                wait = max(wait, int((ends - now).total_seconds()) + 1)
-            rows.append((key, row))
+        rows = [(key, limit, session.get(AuthThrottle, key, with_for_update=True,
+                                         populate_existing=True))
+                for key, limit in _keys(email, address)]
+        wait = max(_wait(row, limit, now) for _key, limit, row in rows)
         if wait:
             return wait  # refused: nothing counted
-        for key, row in rows:
+        for key, _limit, row in rows:
             _add_failure(session, key, row, now)
         session.execute(delete(AuthThrottle).where(AuthThrottle.window_started_at < now - KEEP))
     return 0
